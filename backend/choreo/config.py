@@ -1,0 +1,71 @@
+"""`mdm_config.json`: the setup guide's config file. `model_path` chooses the model.
+
+Keys: mdm_repo_path (accepted and ignored: this project implements MDM itself), model_path, data_path,
+dataset, and optionally clip_path (a local CLIP ViT-B/32 folder for the official checkpoints).
+Relative paths are relative to the config file's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from choreo.errors import ChoreoError
+
+BACKEND_DIR = Path(__file__).resolve().parents[1]
+CONFIG_FILE = BACKEND_DIR / "mdm_config.json"
+DEFAULT_MODEL = BACKEND_DIR / "models" / "default" / "final_model.pt"
+OFFICIAL_MODEL = BACKEND_DIR / "models" / "mdm" / "humanml_trans_enc_512" / "model000475000.pt"
+
+
+@dataclass
+class MDMSettings:
+    model_path: Path
+    data_path: Path | None
+    dataset: str
+    clip_path: Path | None
+    source: Path | None  # the config file these came from, if any
+
+
+def load_settings(path: str | Path | None = None) -> MDMSettings:
+    """Read mdm_config.json (CHOREO_CONFIG or backend/mdm_config.json); no file means the shipped model."""
+    file = Path(path or os.environ.get("CHOREO_CONFIG") or CONFIG_FILE)
+    if not file.is_file():
+        if path:
+            raise ChoreoError(f"config file not found: {file}")
+        return MDMSettings(DEFAULT_MODEL, None, "humanml", None, None)
+    try:
+        data = json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ChoreoError(f"{file} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ChoreoError(f"{file} must hold a JSON object")
+
+    def as_path(key: str) -> Path | None:
+        value = data.get(key)
+        if not value:
+            return None
+        p = Path(os.path.expanduser(str(value)))
+        return p if p.is_absolute() else (file.parent / p).resolve()
+
+    return MDMSettings(
+        model_path=as_path("model_path") or DEFAULT_MODEL,
+        data_path=as_path("data_path"),
+        dataset=str(data.get("dataset", "humanml")),
+        clip_path=as_path("clip_path"),
+        source=file,
+    )
+
+
+def write_settings(file: Path, model_path: Path, data_path: Path, clip_path: Path | None = None) -> None:
+    data = {
+        "mdm_repo_path": str(BACKEND_DIR / "external" / "motion-diffusion-model"),
+        "model_path": str(model_path),
+        "data_path": str(data_path),
+        "dataset": "humanml",
+    }
+    if clip_path:
+        data["clip_path"] = str(clip_path)
+    file.write_text(json.dumps(data, indent=2) + "\n")
