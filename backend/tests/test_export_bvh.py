@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,3 +144,54 @@ def test_wrong_shaped_or_invalid_motion_is_a_choreo_error():
         solve_bvh(bad, 20.0)
     with pytest.raises(ChoreoError, match="frame rate"):
         solve_bvh(rigid_dance(frames=5), 0.0)
+
+
+THREE_CHECK_JS = """
+import fs from 'fs';
+import * as THREE from '%(three)s/build/three.module.js';
+import { BVHLoader } from '%(three)s/examples/jsm/loaders/BVHLoader.js';
+const [,, bvhPath, expPath, fps] = process.argv;
+const result = new BVHLoader().parse(fs.readFileSync(bvhPath, 'utf8'));
+const expected = JSON.parse(fs.readFileSync(expPath, 'utf8'));
+const bones = result.skeleton.bones, root = bones[0];
+const mixer = new THREE.AnimationMixer(root);
+mixer.clipAction(result.clip).play();
+const byName = Object.fromEntries(bones.map(b => [b.name, b]));
+let worst = 0;
+for (let f = 0; f < expected.positions.length; f++) {
+  mixer.setTime(f / Number(fps));
+  root.updateMatrixWorld(true);
+  expected.names.forEach((n, j) => {
+    const p = new THREE.Vector3().setFromMatrixPosition(byName[n].matrixWorld), e = expected.positions[f][j];
+    worst = Math.max(worst, Math.abs(p.x - e[0]), Math.abs(p.y - e[1]), Math.abs(p.z - e[2]));
+  });
+}
+console.log(worst);
+"""
+
+
+def _three_package_dir():
+    """three.js from $CHOREO_THREE_DIR (a folder holding node_modules/three) or a node_modules in the repo."""
+    repo = Path(__file__).resolve().parents[2]
+    candidates = [Path(os.environ["CHOREO_THREE_DIR"])] if os.environ.get("CHOREO_THREE_DIR") else []
+    candidates += [repo, *sorted(p for p in repo.iterdir() if p.is_dir() and not p.name.startswith("."))]
+    for folder in candidates:
+        loader = folder / "node_modules" / "three" / "examples" / "jsm" / "loaders" / "BVHLoader.js"
+        if loader.is_file():
+            return loader.parents[3]
+    return None
+
+
+def test_threejs_bvhloader_reads_back_the_joint_positions(dance_bvh, tmp_path):
+    node, three = shutil.which("node"), _three_package_dir()
+    if node is None or three is None:
+        pytest.skip("needs node and three.js (set CHOREO_THREE_DIR to a folder with node_modules/three)")
+    joints, path = dance_bvh
+    expected = tmp_path / "expected.json"
+    expected.write_text(json.dumps({"names": list(JOINT_NAMES), "positions": (joints * 100).tolist()}))
+    script = tmp_path / "check.mjs"
+    script.write_text(THREE_CHECK_JS % {"three": three.as_posix()})
+    run = subprocess.run([node, str(script), str(path), str(expected), "20"], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert float(run.stdout.strip()) / BVH_UNITS_PER_METRE < TOLERANCE_M
