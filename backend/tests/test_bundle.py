@@ -1,0 +1,190 @@
+"""Model bundles: save/load round trip, broken files as one clear ChoreoError, `choreo model-info`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from choreo.bundle import load_bundle, save_bundle
+from choreo.cli import main
+from choreo.errors import ChoreoError
+from choreo.model import MDM, MDMConfig
+from choreo.representation import FEATURE_DIM, Normalizer
+
+TINY = MDMConfig(latent_dim=32, ff_size=64, num_layers=2, num_heads=4, text_dim=384, max_len=1000)
+BACKEND = Path(__file__).resolve().parents[1]
+
+
+def _normalizer(seed: int = 0) -> Normalizer:
+    rng = np.random.default_rng(seed)
+    return Normalizer(rng.normal(size=FEATURE_DIM).astype(np.float32),
+                      rng.uniform(0.1, 1.0, FEATURE_DIM).astype(np.float32))
+
+
+@pytest.fixture
+def bundle_file(tmp_path: Path) -> Path:
+    torch.manual_seed(0)
+    model = MDM(TINY).eval()
+    return save_bundle(tmp_path / "kpop", model, _normalizer(), diffusion_steps=50,
+                       card={"name": "tiny test model", "epochs": 3})
+
+
+def _one_line_error(path: Path, **kwargs: object) -> str:
+    with pytest.raises(ChoreoError) as info:
+        load_bundle(path, **kwargs)
+    msg = str(info.value)
+    assert msg and "\n" not in msg and "Traceback" not in msg
+    return msg
+
+
+def test_save_load_round_trip_gives_identical_outputs(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = MDM(TINY).eval()
+    norm = _normalizer()
+    path = save_bundle(tmp_path / "out", model, norm, diffusion_steps=50, card={"name": "t"})
+    assert path.name == "final_model.pt"
+    for side in ("args.json", "mean.npy", "std.npy"):
+        assert (path.parent / side).is_file()
+    assert not list(path.parent.glob("*.tmp"))
+    b = load_bundle(path)
+    assert (b.kind, b.diffusion_steps, b.text_encoder, b.card["name"]) == ("choreo", 50, "minilm", "t")
+    assert b.model.config == TINY and not b.model.training
+    assert np.array_equal(b.normalizer.mean, norm.mean) and np.array_equal(b.normalizer.std, norm.std)
+    x = torch.randn(2, 263, 1, 9)
+    t = torch.tensor([3, 40])
+    text = torch.randn(2, TINY.text_dim)
+    with torch.no_grad():
+        assert torch.equal(b.model(x, t, text), model(x, t, text))
+    assert load_bundle(path.parent).path == path  # folder resolves to final_model.pt
+    assert json.loads((path.parent / "args.json").read_text())["model"]["latent_dim"] == 32
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert "not found" in _one_line_error(tmp_path / "nope.pt")
+    (tmp_path / "empty").mkdir()
+    assert "no model file" in _one_line_error(tmp_path / "empty")
+
+
+def test_truncated_checkpoint(bundle_file: Path) -> None:
+    data = bundle_file.read_bytes()
+    bundle_file.write_bytes(data[: len(data) // 2])
+    msg = _one_line_error(bundle_file)
+    assert "not a readable checkpoint" in msg and str(bundle_file) in msg
+
+
+def test_garbage_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"this is not a checkpoint at all\n" * 10)
+    assert "not a readable checkpoint" in _one_line_error(bad)
+
+
+class _Payload:
+    """Unpickling this would create a file: the loader must refuse before running it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (open, (str(self.marker), "w"))
+
+
+def test_non_tensor_pickle_is_refused_without_running_it(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    bomb = tmp_path / "bomb.pt"
+    torch.save({"model": _Payload(marker)}, bomb)
+    assert not marker.exists()
+    msg = _one_line_error(bomb)
+    assert "not a readable checkpoint" in msg
+    assert not marker.exists()
+
+
+def test_not_a_state_dict(tmp_path: Path) -> None:
+    p = tmp_path / "tensor.pt"
+    torch.save(torch.zeros(3), p)
+    assert "does not hold a state dict" in _one_line_error(p)
+
+
+def test_official_layout_without_args_json(tmp_path: Path) -> None:
+    p = tmp_path / "model000475000.pt"
+    torch.save(MDM(TINY).state_dict(), p)
+    msg = _one_line_error(p)
+    assert "args.json" in msg
+
+
+def test_official_layout_without_stats(tmp_path: Path) -> None:
+    p = tmp_path / "model000475000.pt"
+    cfg = MDMConfig(latent_dim=32, ff_size=1024, num_layers=1, num_heads=4, text_dim=512)
+    torch.save(MDM(cfg).state_dict(), p)
+    (tmp_path / "args.json").write_text(json.dumps({"arch": "trans_enc", "layers": 1, "latent_dim": 32}))
+    assert "Mean.npy" in _one_line_error(p)
+    (tmp_path / "args.json").write_text("{not json")
+    assert "not valid JSON" in _one_line_error(p)
+    (tmp_path / "args.json").write_text(json.dumps({"arch": "gru"}))
+    assert "not supported" in _one_line_error(p)
+
+
+def test_wrong_shape_weights(bundle_file: Path) -> None:
+    ckpt = torch.load(bundle_file, weights_only=True)
+    ckpt["model"]["embed_text.weight"] = torch.zeros(32, 100)
+    torch.save(ckpt, bundle_file)
+    msg = _one_line_error(bundle_file)
+    assert "do not fit" in msg and "embed_text.weight" in msg
+
+
+def test_missing_weights(bundle_file: Path) -> None:
+    ckpt = torch.load(bundle_file, weights_only=True)
+    del ckpt["model"]["output_process.poseFinal.bias"]
+    torch.save(ckpt, bundle_file)
+    assert "missing 1" in _one_line_error(bundle_file)
+
+
+def test_incomplete_bundle(bundle_file: Path) -> None:
+    ckpt = torch.load(bundle_file, weights_only=True)
+    del ckpt["args"]
+    torch.save(ckpt, bundle_file)
+    assert "incomplete bundle" in _one_line_error(bundle_file)
+    ckpt["choreo_bundle"] = 99
+    torch.save(ckpt, bundle_file)
+    assert "version 99" in _one_line_error(bundle_file)
+
+
+def test_model_info_text_and_json(bundle_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["model-info", str(bundle_file)]) == 0
+    out = capsys.readouterr().out
+    assert "trans_enc" in out and "minilm" in out and "tiny test model" in out
+    assert main(["model-info", str(bundle_file.parent), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    expected = {"path", "kind", "architecture", "latent_dim", "layers", "heads", "ff_size", "parameters",
+                "text_encoder", "text_dim", "diffusion_steps", "noise_schedule", "card"}
+    assert expected <= set(info)
+    assert info["parameters"] == MDM(TINY).num_parameters()
+    assert (info["kind"], info["layers"], info["text_dim"], info["diffusion_steps"]) == ("choreo", 2, 384, 50)
+
+
+def test_model_info_bad_file_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x80\x02garbage")
+    assert main(["model-info", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("choreo model-info: error:") and err.count("\n") == 1
+    assert "Traceback" not in err
+    assert main(["model-info", str(tmp_path / "missing.pt")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_model_info_bad_file_subprocess(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"truncated")
+    proc = subprocess.run(
+        [sys.executable, "-m", "choreo", "model-info", str(bad)],
+        capture_output=True, text=True, cwd=BACKEND, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and "bad.pt" in proc.stderr
