@@ -6,6 +6,8 @@ shift of d reference standard deviations in every one of D dimensions adds d²·
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg
 from scipy.spatial.distance import pdist
@@ -30,11 +32,14 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
         raise ValueError("FID needs at least 2 clips in each set")
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean = linalg.sqrtm(cov_a @ cov_b)
-    if not np.all(np.isfinite(covmean)):
-        # Singular product (fewer clips than dimensions): nudge both covariances, as pytorch-fid does.
-        offset = np.eye(len(cov_a)) * 1e-6
-        covmean = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    with warnings.catch_warnings():
+        # Fewer clips than dimensions makes the product singular; sqrtm warns but stays accurate enough.
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(cov_a @ cov_b)
+        if not np.all(np.isfinite(covmean)):
+            # No usable root: nudge both covariances, as pytorch-fid does.
+            offset = np.eye(len(cov_a)) * 1e-6
+            covmean = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
     covmean = np.real(covmean)
     value = float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(covmean))
     return max(value, 0.0)  # tiny negative values are round-off
