@@ -80,14 +80,14 @@ def floor_segments(root_xz: np.ndarray, floor_y: float) -> np.ndarray:
 
 
 def _panel_limits(centred: list[np.ndarray], floors: list[float]) -> tuple[tuple, tuple]:
-    pts = [project(c.reshape(-1, 3)) for c in centred]
-    pts += [project(floor_segments(np.zeros(2), f).reshape(-1, 3)) for f in floors]
-    allp = np.concatenate(pts)
-    lo, hi = allp.min(0), allp.max(0)
-    centre, half = (lo + hi) / 2, max(hi[0] - lo[0], (hi[1] - lo[1]) * PANEL_INCHES[0] / PANEL_INCHES[1]) / 2
-    half_y = half * PANEL_INCHES[1] / PANEL_INCHES[0]
-    half, half_y = half * 1.05, half_y * 1.05  # a small margin
-    return (centre[0] - half, centre[0] + half), (centre[1] - half_y, centre[1] + half_y)
+    """Axis limits that fit every body (the floor grid is clipped at the panel edges), in panel aspect."""
+    pts = np.concatenate([project(c.reshape(-1, 3)) for c in centred])
+    pts = np.concatenate([pts, project(np.array([[0.0, min(floors), 0.0]]))])
+    lo, hi = pts.min(0), pts.max(0)
+    aspect = PANEL_INCHES[1] / PANEL_INCHES[0]
+    half = max(hi[0] - lo[0], (hi[1] - lo[1]) / aspect, 1.2) / 2 * 1.15  # at least 1.2 m wide, a margin
+    centre = (lo + hi) / 2
+    return (centre[0] - half, centre[0] + half), (centre[1] - half * aspect, centre[1] + half * aspect)
 
 
 def _ffmpeg_command(path: Path, width: int, height: int, fps: float) -> list[str]:
