@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from choreo.metrics import geometric, kinetic, smoothness
-from choreo.metrics.geometric import HUMERUS, J, PREDICATE_NAMES
+from choreo.metrics.geometric import HUMERUS, PREDICATE_NAMES, J
 
 FPS = 20.0
 
