@@ -45,3 +45,12 @@ def test_div_uses_reference_scale():
     ref = np.array([[0.0, 0.0], [2.0, 20.0]])  # std 1 and 10
     pts = np.array([[0.0, 0.0], [1.0, 10.0]])
     assert fid.diversity(pts, ref) == pytest.approx(np.sqrt(2.0))
+
+
+def test_std_floor_bounds_a_dimension_constant_in_the_reference():
+    ref = features()
+    ref[:, 0] = 0.0  # e.g. a pose predicate that never holds in the reference
+    gen = ref.copy()
+    gen[:, 0] = 0.5
+    assert fid.fid(gen, ref) > 1e18  # Bailando's std + 1e-10
+    assert fid.fid(gen, ref, std_floor=0.01) == pytest.approx(50.0**2, rel=1e-6)

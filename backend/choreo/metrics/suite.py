@@ -20,12 +20,17 @@ from choreo.motion import Motion
 NOT_COMPARABLE = ("22 joints at the clip's fps (20), our own feature definitions: NOT comparable with "
                   "published numbers (24 SMPL joints, 60 fps)")
 
+# Smallest reference std used in z-scoring: kinetic energies are never constant in real data (Bailando's
+# 1e-10 suffices); a geometric fraction can be (a predicate that never holds), so floor it at 1 % of frames.
+STD_FLOORS = {"k": 0.0, "g": 0.01}
+
 PROTOCOLS: dict[str, str] = {
     "fid_k": "Fréchet distance of 66-d kinetic features (per joint: mean |v_xz|², mean v_y², mean |a|) of "
              "root-relative 5-s windows, both sets z-scored with the reference mean/std; lower is better. "
              + NOT_COMPARABLE,
     "fid_g": "Fréchet distance of 32-d geometric features (fraction of frames each Müller-style pose "
-             "predicate holds) of 5-s windows, z-scored with the reference stats; lower is better. "
+             "predicate holds) of 5-s windows, z-scored with the reference stats (std floored at 0.01); "
+             "lower is better. "
              + NOT_COMPARABLE,
     "div_k": "Mean pairwise Euclidean distance between z-scored kinetic features of the set's 5-s windows "
              "(reference stats); closer to the reference is better. " + NOT_COMPARABLE,
@@ -145,11 +150,12 @@ def _set_level(gen: WindowSet, ref: WindowSet) -> dict[str, dict[str, float | No
     """FID (generated vs reference) and Div (of each set), features z-scored with the reference stats."""
     out: dict[str, dict[str, float | None]] = {}
     for tag, g, r in (("k", gen.kinetic, ref.kinetic), ("g", gen.geometric, ref.geometric)):
+        floor = STD_FLOORS[tag]
         ok = len(g) >= 2 and len(r) >= 2
-        out[f"fid_{tag}"] = {"generated": _clean(fid.fid(g, r)) if ok else None, "reference": None}
+        out[f"fid_{tag}"] = {"generated": _clean(fid.fid(g, r, floor)) if ok else None, "reference": None}
         out[f"div_{tag}"] = {
-            "generated": _clean(fid.diversity(g, r)) if len(r) >= 2 and len(g) else None,
-            "reference": _clean(fid.diversity(r, r)) if len(r) >= 2 else None,
+            "generated": _clean(fid.diversity(g, r, floor)) if len(r) >= 2 and len(g) else None,
+            "reference": _clean(fid.diversity(r, r, floor)) if len(r) >= 2 else None,
         }
     return out
 
