@@ -40,6 +40,11 @@ def test_counts_windows_and_reports_every_metric_with_its_protocol():
     assert "NOT comparable" in result["metrics"]["fid_k"]["protocol"]
     assert result["metrics"]["fid_k"]["reference"] is None
     json.dumps(result, allow_nan=False)  # plain, JSON-ready
+    # The swinging forearms of these clips change length; a still rest pose keeps the canonical bones.
+    assert result["metrics"]["bone_canonical_dev"]["reference"] > 0.05
+    still = Motion(joints=np.repeat(_REST[None], 100, axis=0))
+    rest = suite.evaluate([still, still], [still, still])["metrics"]
+    assert rest["bone_canonical_dev"]["generated"] == pytest.approx(0.0, abs=1e-6)  # float32 joints
 
 
 def test_reference_against_itself_has_zero_fid_and_equal_div():

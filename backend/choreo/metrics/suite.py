@@ -56,6 +56,9 @@ PROTOCOLS: dict[str, str] = {
     "bone_max_rel_dev": "Largest relative deviation of any bone from its median length, over all windows.",
     "bone_stretched_windows": "Fraction of 5-s windows where some bone deviates > 5 % from its median "
                               "length.",
+    "bone_canonical_dev": "Worst relative deviation of a bone's median length from the canonical skeleton's, "
+                          "averaged over 5-s windows (0 for motion on the canonical skeleton; imported "
+                          "clips keep their own proportions).",
     "bas_bailando": "Bailando BAS: mean over music beats of exp(−d²/2σ²), σ = 50 ms, d = distance to the "
                     "nearest minimum of the smoothed mean joint speed; whole generated clips vs the song.",
     "bas_bailando_chance": "Bailando BAS with the music beats replaced by as many uniformly random times "
@@ -73,7 +76,8 @@ UNITS: dict[str, str] = {
     "fid_k": "", "fid_g": "", "div_k": "", "div_g": "", "mean_speed": "m/s", "jitter": "m/s³", "pfc": "",
     "skating_lodge": "ratio", "skating_motionlcm": "ratio", "penetration_mean_m": "m",
     "penetration_max_m": "m", "penetration_frames": "ratio", "bone_std_m": "m", "bone_max_rel_dev": "ratio",
-    "bone_stretched_windows": "ratio", "bas_bailando": "score", "bas_bailando_chance": "score",
+    "bone_stretched_windows": "ratio", "bone_canonical_dev": "ratio", "bas_bailando": "score",
+    "bas_bailando_chance": "score",
     "bas_bailando_offset": "score", "bas_fact": "score", "bas_fact_chance": "score",
     "bas_fact_offset": "score",
 }
@@ -124,7 +128,7 @@ class WindowSet:
 
 _WINDOW_KEYS = ("mean_speed", "jitter", "pfc", "skating_lodge", "skating_motionlcm", "penetration_mean_m",
                 "penetration_max_m", "penetration_frames", "bone_std_m", "bone_max_rel_dev",
-                "bone_stretched_windows")
+                "bone_stretched_windows", "bone_canonical_dev")
 _MAX_KEYS = ("penetration_max_m", "bone_max_rel_dev")
 
 
@@ -143,6 +147,7 @@ def _window_metrics(joints: np.ndarray, fps: float) -> dict[str, float]:
         "bone_std_m": bones["mean_std_m"],
         "bone_max_rel_dev": bones["worst_rel_dev"],
         "bone_stretched_windows": float(bool(bones["flagged"])),
+        "bone_canonical_dev": bones["worst_canonical_dev"],
     }
 
 
