@@ -32,6 +32,9 @@ def _load_general(path: Path, allow_pickle: bool) -> list[Motion]:
         return load_motions(path, allow_pickle=allow_pickle)
     except ImportError as exc:  # a per-format reader not installed yet
         raise ChoreoError(f"{path}: no reader for this file type in this installation ({exc})") from None
+    except (ValueError, OSError) as exc:  # a reader that let a low-level error through
+        reason = str(exc).splitlines()[0] if str(exc) else repr(exc)
+        raise ChoreoError(f"{path}: cannot read motion ({reason})") from None
 
 
 def read_clips(path_text: str, allow_pickle: bool = False) -> list[Motion]:
