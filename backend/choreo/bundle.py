@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from choreo.dataset import MAX_WINDOW_FRAMES
 from choreo.errors import ChoreoError
 from choreo.model import MDM, MDMConfig
 from choreo.representation import FEATURE_DIM, Normalizer
@@ -34,6 +35,7 @@ class ModelBundle:
     text_encoder: str
     kind: str  # "choreo" or "official"
     path: Path
+    window_frames: int  # frames the network was trained on (and samples at)
     card: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
@@ -50,6 +52,7 @@ class ModelBundle:
             "text_encoder": self.text_encoder,
             "text_dim": c.text_dim,
             "diffusion_steps": self.diffusion_steps,
+            "window_frames": self.window_frames,
             "noise_schedule": "cosine",
             "card": self.card,
         }
@@ -143,11 +146,13 @@ def _load_choreo_bundle(file: Path, ckpt: dict, device: str) -> ModelBundle:
         config = MDMConfig(**args["model"])
         normalizer = Normalizer(ckpt["mean"].numpy(), ckpt["std"].numpy())
         steps, encoder = int(args["diffusion_steps"]), str(args["text_encoder"])
+        window = int(args.get("window_frames", MAX_WINDOW_FRAMES))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ChoreoError(f"{file}: incomplete bundle ({exc})") from exc
     model = MDM(config)
     _load_weights(model, ckpt["model"], file)
-    return ModelBundle(model.to(device).eval(), normalizer, steps, encoder, "choreo", file, ckpt.get("card", {}))
+    return ModelBundle(model.to(device).eval(), normalizer, steps, encoder, "choreo", file, window,
+                       ckpt.get("card", {}))
 
 
 def _load_official(file: Path, ckpt: dict, data_path: str | Path | None, device: str) -> ModelBundle:
@@ -169,7 +174,7 @@ def _load_official(file: Path, ckpt: dict, data_path: str | Path | None, device:
     normalizer = _official_stats(file, data_path)
     return ModelBundle(
         model.to(device).eval(), normalizer, int(args.get("diffusion_steps", 1000)), CLIP_B32, "official", file,
-        {"name": file.parent.name, "source": "official MDM release"},
+        MAX_WINDOW_FRAMES, {"name": file.parent.name, "source": "official MDM release"},
     )
 
 
@@ -192,6 +197,7 @@ def save_bundle(
     *,
     diffusion_steps: int,
     text_encoder: str = MINILM,
+    window_frames: int = MAX_WINDOW_FRAMES,
     card: dict | None = None,
     state_dict: dict | None = None,
     file_name: str = "final_model.pt",
@@ -200,7 +206,8 @@ def save_bundle(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     args = {"model": model.config.to_dict(), "diffusion_steps": diffusion_steps, "text_encoder": text_encoder,
-            "arch": "trans_enc", "noise_schedule": "cosine", "format": f"choreo.bundle/{BUNDLE_VERSION}"}
+            "window_frames": window_frames, "arch": "trans_enc", "noise_schedule": "cosine",
+            "format": f"choreo.bundle/{BUNDLE_VERSION}"}
     sd = state_dict if state_dict is not None else model.state_dict()
     payload = {
         "choreo_bundle": BUNDLE_VERSION,

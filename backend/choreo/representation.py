@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from choreo.quaternion import cont6d_to_quat, qbetween, qinv, qmul, qrot, qyaw, quat_to_cont6d
+from choreo.quaternion import cont6d_to_quat, qbetween, qinv, qmul, qrot, quat_to_cont6d, qyaw
 from choreo.skeleton import (
     CANONICAL_BONE_LENGTHS,
     FACE_JOINTS,
@@ -52,6 +52,22 @@ def _forward_from_across(joints_frame: np.ndarray, hip_sign: float) -> np.ndarra
     return np.cross(np.array([0.0, 1.0, 0.0]), across)
 
 
+def facing_transform(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rotation quaternion, origin) that put frame 0's root at x=z=0 facing +Z, as HumanML3D does."""
+    origin = joints[0, 0] * np.array([1.0, 0.0, 1.0])
+    forward = _forward_from_across(joints[0], hip_sign=1.0)
+    q = qbetween(forward / np.linalg.norm(forward), np.array([0.0, 0.0, 1.0]))
+    return q, origin
+
+
+def apply_transform(joints: np.ndarray, q: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    return qrot(np.broadcast_to(q, joints.shape[:-1] + (4,)), joints - origin)
+
+
+def undo_transform(joints: np.ndarray, q: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    return qrot(np.broadcast_to(qinv(q), joints.shape[:-1] + (4,)), joints) + origin
+
+
 def canonicalize(joints: np.ndarray) -> np.ndarray:
     """Retarget to the canonical skeleton, put on the floor, move frame 0's root to the origin and face +Z.
 
@@ -64,12 +80,7 @@ def canonicalize(joints: np.ndarray) -> np.ndarray:
     scaled[:, 0] = joints[:, 0] * (tgt_leg / src_leg)
     positions = enforce_bone_lengths(scaled)
     positions[..., 1] -= positions[..., 1].min()
-    origin = positions[0, 0] * np.array([1.0, 0.0, 1.0])
-    positions = positions - origin
-    forward = _forward_from_across(positions[0], hip_sign=1.0)
-    forward = forward / np.linalg.norm(forward)
-    q = qbetween(forward, np.array([0.0, 0.0, 1.0]))
-    return qrot(np.broadcast_to(q, positions.shape[:-1] + (4,)), positions)
+    return apply_transform(positions, *facing_transform(positions))
 
 
 def foot_contacts(positions: np.ndarray, threshold: float = FOOT_CONTACT_THRESHOLD) -> np.ndarray:

@@ -1,0 +1,55 @@
+"""`choreo generate --text TEXT ... --out DIR`: text to dance, written as NPY, JSON, BVH and MP4."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from tqdm import tqdm
+
+from choreo.config import load_settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="generate dance from a text prompt")
+    p.add_argument("--text", required=True, help="what to dance, e.g. 'a person dances salsa'")
+    p.add_argument("--seconds", type=float, default=6.0, help="length in seconds (default 6)")
+    p.add_argument("--samples", type=int, default=1, help="how many different motions (default 1)")
+    p.add_argument("--steps", type=int, default=50, help="sampling steps (default 50 DDIM steps)")
+    p.add_argument("--guidance", type=float, default=2.5, help="classifier-free guidance scale (default 2.5)")
+    p.add_argument("--seed", type=int, help="random seed for a repeatable result")
+    p.add_argument("--ddpm", action="store_true", help="ancestral DDPM sampling instead of DDIM")
+    p.add_argument("--model", help="model file or folder (default: model_path of mdm_config.json, else the "
+                                   "shipped default model)")
+    p.add_argument("--config", help="path of an mdm_config.json")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--no-video", action="store_true", help="skip preview.mp4")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from choreo.bundle import load_bundle
+    from choreo.export import write_outputs
+    from choreo.generate import GenerationRequest, Generator
+
+    settings = load_settings(args.config)
+    bundle = load_bundle(args.model or settings.model_path, data_path=settings.data_path)
+    generator = Generator(bundle, clip_path=str(settings.clip_path) if settings.clip_path else None)
+    request = GenerationRequest(text=args.text, seconds=args.seconds, samples=args.samples, steps=args.steps,
+                                guidance=args.guidance, seed=args.seed, method="ddpm" if args.ddpm else "ddim")
+    started = time.time()
+    with tqdm(total=1, desc="sampling", unit="step", dynamic_ncols=True) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        motions = generator.generate(request, progress)
+    seconds = time.time() - started
+    paths = write_outputs(motions, args.out, text=args.text, video=not args.no_video)
+    print(f"generated {len(motions)} motion(s) of {motions[0].seconds:.1f} s in {seconds:.1f} s "
+          f"with {bundle.path}")
+    for name, path in paths.items():
+        print(f"  {name:<16} {path}")
+    return 0
