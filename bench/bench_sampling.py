@@ -1,0 +1,140 @@
+"""Sampling speed of the full-size MDM network on this machine (not a test).
+
+Seconds per 196-frame sample with classifier-free guidance (one batched cond+uncond forward per step):
+DDIM 50 and 20 steps, and 1000-step DDPM extrapolated from a timed run of fewer steps, at batch 1 and
+batch 8, for torch eager (fp32), torch eager with bf16 autocast, and onnxruntime.
+
+    cd backend && ../.venv/bin/python ../bench/bench_sampling.py --threads 2 --json ../bench/sampling.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import time
+
+import torch
+
+from choreo.diffusion import GaussianDiffusion
+from choreo.model import MDM, MDMConfig
+from choreo.sampler import Denoiser, Sampler
+
+
+def machine_info(threads: int) -> dict:
+    cpu = platform.processor()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import onnxruntime
+
+        ort_version = onnxruntime.__version__
+    except ImportError:
+        ort_version = "not installed"
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "torch_threads": threads, "torch": torch.__version__,
+        "onnxruntime": ort_version, "python": platform.python_version(), "load_before": os.getloadavg(),
+    }
+
+
+def bf16_denoiser(model: MDM) -> Denoiser:
+    def run(x: torch.Tensor, t: torch.Tensor, text: torch.Tensor, uncond: torch.Tensor) -> torch.Tensor:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return model(x, t, text, uncond).float()
+
+    return run
+
+
+def bench_backend(name: str, den: Denoiser, args: argparse.Namespace, text_dim: int) -> list[dict]:
+    sampler = Sampler(den, GaussianDiffusion.cosine(1000))
+    rows = []
+    for batch in args.batches:
+        shape = (batch, 263, 1, args.frames)
+        text = torch.randn(batch, text_dim)
+        sampler.sample(shape, text, steps=2, guidance=2.5, seed=0)  # warm-up
+        for label, method, steps, factor in (
+            ("DDIM 50", "ddim", 50, 1.0),
+            ("DDIM 20", "ddim", 20, 1.0),
+            (f"DDPM 1000 (from {args.ddpm_timed_steps} timed)", "ddpm", args.ddpm_timed_steps,
+             1000 / args.ddpm_timed_steps),
+        ):
+            start = time.perf_counter()
+            sampler.sample(shape, text, steps=steps, method=method, guidance=2.5, seed=0)
+            secs = time.perf_counter() - start
+            total = secs * factor
+            row = {"backend": name, "batch": batch, "sampling": label, "seconds_total": round(total, 3),
+                   "seconds_per_sample": round(total / batch, 3),
+                   "ms_per_step": round(1000 * secs / steps, 1)}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    return rows
+
+
+def accuracy(model: MDM, others: dict[str, Denoiser], text_dim: int, frames: int) -> dict:
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(4, 263, 1, frames, generator=gen)
+    t = torch.tensor([0, 250, 600, 999])
+    text = torch.randn(4, text_dim, generator=gen)
+    uncond = torch.tensor([False, True, False, True])
+    with torch.inference_mode():
+        ref = model(x, t, text, uncond)
+        return {k: float((d(x, t, text, uncond) - ref).abs().max()) for k, d in others.items()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--frames", type=int, default=196)
+    p.add_argument("--text-dim", type=int, default=384, help="384 = MiniLM (ours), 512 = CLIP (official)")
+    p.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+    p.add_argument("--ddpm-timed-steps", type=int, default=20)
+    p.add_argument("--backends", nargs="+", default=["eager", "bf16", "ort"])
+    p.add_argument("--json", help="also write the results here")
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = MDM(MDMConfig(text_dim=args.text_dim)).eval()
+    info = machine_info(args.threads)
+    info["parameters"] = model.num_parameters()
+    print(json.dumps(info), flush=True)
+    dens: dict[str, Denoiser] = {}
+    if "eager" in args.backends:
+        dens["eager"] = model
+    if "bf16" in args.backends:
+        dens["bf16"] = bf16_denoiser(model)
+    if "ort" in args.backends:
+        from choreo.onnx_denoiser import OnnxDenoiser
+
+        start = time.perf_counter()
+        dens["ort"] = OnnxDenoiser.from_model(model, threads=args.threads)
+        info["onnx_export_seconds"] = round(time.perf_counter() - start, 1)
+    info["max_abs_diff_vs_eager"] = accuracy(model, {k: v for k, v in dens.items() if k != "eager"},
+                                             args.text_dim, args.frames)
+    print(json.dumps(info["max_abs_diff_vs_eager"]), flush=True)
+    rows = []
+    for name, den in dens.items():
+        rows += bench_backend(name, den, args, args.text_dim)
+    info["load_after"] = os.getloadavg()
+    try:
+        info["top"] = subprocess.run(["top", "-bn1"], capture_output=True, text=True).stdout.splitlines()[:12]
+    except OSError:
+        pass
+    print("\n| backend | batch | sampling | s / sample | ms / step (batch) |\n|---|---|---|---|---|")
+    for r in rows:
+        cells = [r["backend"], r["batch"], r["sampling"], f"{r['seconds_per_sample']:.2f}", r["ms_per_step"]]
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "results": rows, "args": vars(args)}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
