@@ -43,7 +43,7 @@ class GenerationRequest:
     guidance: float = 2.5
     seed: int | None = None
     method: str = "ddim"
-    overlap_frames: int = 40  # 2 s of context carried into each next window
+    overlap_frames: int | None = None  # context carried into each next window; default min(40, window / 4)
 
     def validate(self, diffusion_steps: int, window: int) -> None:
         if not self.text.strip():
@@ -56,6 +56,8 @@ class GenerationRequest:
             raise ChoreoError(f"--steps must be between 1 and the model's {diffusion_steps} diffusion steps")
         if not 0.0 <= self.guidance <= 20.0:
             raise ChoreoError(f"--guidance must be between 0 and 20, got {self.guidance:g}")
+        if self.overlap_frames is None:
+            self.overlap_frames = min(40, window // 4)
         if not 0 < self.overlap_frames < window // 2:
             raise ChoreoError(f"overlap must be between 1 and {window // 2 - 1} frames")
 

@@ -170,7 +170,7 @@ class Trainer:
             d = self.cfg.ema_decay if self.step > 200 else 0.0  # start EMA from trained weights
             for pe, pm in zip(self.ema.parameters(), self.model.parameters(), strict=True):
                 pe.mul_(d).add_(pm.detach(), alpha=1 - d)
-        return float(loss)
+        return loss.item()
 
     @torch.no_grad()
     def validate(self) -> float | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_export_helpers import axis_angle_to_quat, rigid_dance
+from synthetic_motion import axis_angle_to_quat, rigid_dance
 
 from choreo.errors import ChoreoError
 from choreo.formats.bvh_writer import (

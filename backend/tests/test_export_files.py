@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from test_export_helpers import rigid_dance
+from synthetic_motion import rigid_dance
 
 from choreo.errors import ChoreoError
 from choreo.export import write_outputs

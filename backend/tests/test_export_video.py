@@ -8,7 +8,7 @@ import subprocess
 import matplotlib.image
 import numpy as np
 import pytest
-from test_export_helpers import rigid_dance
+from synthetic_motion import rigid_dance
 
 from choreo.errors import ChoreoError
 from choreo.formats.contact_sheet import FRAME_INCHES, LABEL_INCHES, write_contact_sheet
