@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_motion import axis_angle_to_quat, rigid_dance
 
 from choreo.errors import ChoreoError
 from choreo.formats.bvh_writer import (
@@ -25,6 +24,8 @@ from choreo.formats.bvh_writer import (
 from choreo.motion import Motion
 from choreo.quaternion import quat_to_matrix, qyaw
 from choreo.skeleton import JOINT_NAMES, bone_lengths, canonical_offsets, forward_kinematics
+
+from synthetic_motion import axis_angle_to_quat, rigid_dance
 
 TOLERANCE_M = 1e-3
 

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from synthetic_motion import rigid_dance
 
 from choreo.errors import ChoreoError
 from choreo.export import write_outputs
@@ -14,6 +13,8 @@ from choreo.formats.motion_json import read_motion_json, write_motion_json
 from choreo.formats.results_npy import read_results_npy, write_results_npy
 from choreo.motion import Motion
 from choreo.skeleton import JOINT_NAMES, PARENTS
+
+from synthetic_motion import rigid_dance
 
 
 def test_motion_json_round_trip_and_guide_layout(tmp_path):

@@ -8,12 +8,13 @@ import subprocess
 import matplotlib.image
 import numpy as np
 import pytest
-from synthetic_motion import rigid_dance
 
 from choreo.errors import ChoreoError
 from choreo.formats.contact_sheet import FRAME_INCHES, LABEL_INCHES, write_contact_sheet
 from choreo.formats.preview_video import write_preview_video
 from choreo.motion import Motion
+
+from synthetic_motion import rigid_dance
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import torch
-from synthetic_motion import rigid_dance
 
 from choreo.bundle import save_bundle
 from choreo.cli import main
@@ -14,6 +13,8 @@ from choreo.dataset import TrainingSet
 from choreo.formats.cleanup import put_on_floor
 from choreo.model import MDM, MDMConfig
 from choreo.motion import Motion
+
+from synthetic_motion import rigid_dance
 
 
 def test_eval_model_scores_the_validation_split(tmp_path, capsys):

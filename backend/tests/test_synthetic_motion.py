@@ -1,7 +1,8 @@
 import numpy as np
-from synthetic_motion import facing_angles, rigid_dance
 
 from choreo.skeleton import bone_lengths
+
+from synthetic_motion import facing_angles, rigid_dance
 
 
 def test_rigid_dance_has_constant_bones_rigid_groups_and_a_big_turn():

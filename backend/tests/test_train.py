@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_motion import rigid_dance
 
 from choreo.bundle import load_bundle
 from choreo.dataset import TrainingSet, mirror_text
@@ -21,6 +20,8 @@ from choreo.errors import ChoreoError
 from choreo.formats.cleanup import put_on_floor
 from choreo.motion import Motion
 from choreo.train import TrainConfig, Trainer
+
+from synthetic_motion import rigid_dance
 
 TINY = dict(latent_dim=64, layers=2, heads=4, ff_size=128, window_frames=40, diffusion_steps=100, dropout=0.0)
 
