@@ -1,0 +1,25 @@
+"""`choreo publish-model --run RUN --data DATASET [--eval DIR] --out FOLDER`: bundle + MODEL_CARD.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("publish-model", help="copy a trained model into a model folder with its model card")
+    p.add_argument("--run", required=True, help="training run folder (holds final_model.pt, log.json)")
+    p.add_argument("--data", required=True, help="the training set it was trained on")
+    p.add_argument("--eval", help="output folder of `choreo eval-model` for this model")
+    p.add_argument("--out", required=True, help="model folder to write, e.g. backend/models/default")
+    p.add_argument("--reproduce", help="command text for the card's Reproduce section")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from choreo.model_card import publish
+
+    reproduce = args.reproduce or "choreo " + " ".join(sys.argv[1:])
+    card = publish(args.run, args.data, args.out, args.eval, reproduce)
+    print(f"model card: {card}")
+    return 0
