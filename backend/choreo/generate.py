@@ -13,14 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.ndimage import gaussian_filter1d
 
 from choreo.bundle import ModelBundle
 from choreo.diffusion import GaussianDiffusion
 from choreo.errors import ChoreoError
+from choreo.foot_contact import lock_feet
 from choreo.formats.cleanup import put_on_floor
 from choreo.motion import Motion
 from choreo.representation import (
     FEATURE_DIM,
+    FOOT_CONTACT,
     apply_transform,
     facing_transform,
     features_to_skeleton_joints,
@@ -28,7 +31,7 @@ from choreo.representation import (
     undo_transform,
 )
 from choreo.sampler import Inpainting, Sampler, frame_mask
-from choreo.skeleton import FPS
+from choreo.skeleton import FPS, enforce_bone_lengths
 from choreo.text import load_text_encoder
 
 MAX_SECONDS = 600.0
@@ -43,6 +46,8 @@ class GenerationRequest:
     guidance: float = 2.5
     seed: int | None = None
     method: str = "ddim"
+    clean_feet: bool = True  # pin feet the model marks as planted (choreo.foot_contact)
+    smooth_sigma: float = 0.0  # Gaussian smoothing over time, in frames (0 = off)
     overlap_frames: int | None = None  # context carried into each next window; default min(40, window / 4)
 
     def validate(self, diffusion_steps: int, window: int) -> None:
@@ -54,6 +59,8 @@ class GenerationRequest:
             raise ChoreoError(f"--samples must be between 1 and 64, got {self.samples}")
         if not 1 <= self.steps <= diffusion_steps:
             raise ChoreoError(f"--steps must be between 1 and the model's {diffusion_steps} diffusion steps")
+        if not 0.0 <= self.smooth_sigma <= 5.0:
+            raise ChoreoError(f"--smooth must be between 0 and 5 frames, got {self.smooth_sigma:g}")
         if not 0.0 <= self.guidance <= 20.0:
             raise ChoreoError(f"--guidance must be between 0 and 20, got {self.guidance:g}")
         if self.overlap_frames is None:
@@ -98,17 +105,24 @@ class Generator:
         seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=windows)] if req.seed is not None else [None] * windows
         feats = self._sample_window(emb, req, seeds[0], None, tick)
         motions = [features_to_skeleton_joints(f) for f in feats]
+        contacts = [f[:, FOOT_CONTACT] for f in feats]
         for w in range(1, windows):
-            motions = self._continue(motions, emb, req, seeds[w], tick)
+            motions, contacts = self._continue(motions, contacts, emb, req, seeds[w], tick)
         out = []
-        for joints in motions:
-            joints = put_on_floor(joints[:frames])
+        for joints, contact in zip(motions, contacts, strict=True):
+            joints = joints[:frames]
+            if req.smooth_sigma > 0:  # take out frame-to-frame sampling noise; keep bones exact
+                joints = enforce_bone_lengths(gaussian_filter1d(joints, req.smooth_sigma, axis=0, mode="nearest"))
+            joints = put_on_floor(joints)
+            if req.clean_feet:
+                joints = put_on_floor(lock_feet(joints, contact[:frames]))
             out.append(Motion(joints, text=req.text, source="generated",
                               meta={"steps": req.steps, "guidance": req.guidance, "seed": req.seed}))
         return out
 
-    def _continue(self, motions: list[np.ndarray], emb: torch.Tensor, req: GenerationRequest, seed: int | None,
-                  tick: Callable[[int, int], None]) -> list[np.ndarray]:
+    def _continue(self, motions: list[np.ndarray], contacts: list[np.ndarray], emb: torch.Tensor,
+                  req: GenerationRequest, seed: int | None, tick: Callable[[int, int], None]
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Extend every motion by one window whose first frames in-paint the motion's last frames."""
         overlap = req.overlap_frames
         known = np.zeros((len(motions), FEATURE_DIM, 1, self.window), dtype=np.float32)
@@ -123,9 +137,10 @@ class Generator:
         mask = frame_mask(self.window, [(0, overlap)]).expand(len(motions), -1, -1, -1).to(self.device)
         inpaint = Inpainting(torch.from_numpy(known).to(self.device), mask)
         feats = self._sample_window(emb, req, seed, inpaint, tick)
-        extended = []
-        for joints, f, (q, origin) in zip(motions, feats, transforms, strict=True):
+        extended, extended_contacts = [], []
+        for joints, contact, f, (q, origin) in zip(motions, contacts, feats, transforms, strict=True):
             new = undo_transform(features_to_skeleton_joints(f), q, origin)
             # Row k of the window is frame k of the placed tail, whose frame 0 is joints[-(overlap+1)].
             extended.append(np.concatenate([joints, new[overlap + 1 :]], axis=0))
-        return extended
+            extended_contacts.append(np.concatenate([contact, f[overlap + 1 :, FOOT_CONTACT]], axis=0))
+        return extended, extended_contacts

@@ -120,3 +120,16 @@ def test_default_model_dances():
         assert np.median(height) > 1.2  # upright
         speed = np.linalg.norm(np.diff(j, axis=0), axis=-1).mean(axis=1) * 20  # mean joint speed, m/s
         assert np.mean(speed) > 0.15  # really moving, not a frozen pose
+
+
+def test_smoothing_lowers_jitter_and_keeps_bones(generator):
+    req = dict(text="a person dances", seconds=1.5, samples=1, steps=5, seed=4)
+    raw = generator.generate(GenerationRequest(**req))[0].joints
+    smooth = generator.generate(GenerationRequest(smooth_sigma=1.0, **req))[0].joints
+
+    def jerk(j: np.ndarray) -> float:
+        return float(np.linalg.norm(np.diff(j, n=3, axis=0), axis=-1).mean())
+
+    assert jerk(smooth) < 0.5 * jerk(raw)
+    np.testing.assert_allclose(bone_lengths(smooth)[:, 1:], np.broadcast_to(CANONICAL_BONE_LENGTHS[1:], (30, 21)),
+                               atol=1e-5)

@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", help="path of an mdm_config.json")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--no-video", action="store_true", help="skip preview.mp4")
+    p.add_argument("--smooth", type=float, default=0.0,
+                   help="Gaussian smoothing over time in frames (0 = off; 1 removes most sampling jitter)")
+    p.add_argument("--raw-feet", action="store_true", help="keep the network's foot motion (no contact clean-up)")
     p.set_defaults(func=run)
 
 
@@ -36,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     bundle = load_bundle(args.model or settings.model_path, data_path=settings.data_path)
     generator = Generator(bundle, clip_path=str(settings.clip_path) if settings.clip_path else None)
     request = GenerationRequest(text=args.text, seconds=args.seconds, samples=args.samples, steps=args.steps,
-                                guidance=args.guidance, seed=args.seed, method="ddpm" if args.ddpm else "ddim")
+                                guidance=args.guidance, seed=args.seed, method="ddpm" if args.ddpm else "ddim",
+                                clean_feet=not args.raw_feet, smooth_sigma=args.smooth)
     started = time.time()
     with tqdm(total=1, desc="sampling", unit="step", dynamic_ncols=True) as bar:
 
