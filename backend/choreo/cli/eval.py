@@ -11,6 +11,8 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 from choreo.errors import ChoreoError
 from choreo.motion import Motion
 
@@ -111,7 +113,6 @@ def format_table(result: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from choreo.metrics.baselines import baselines
-    from choreo.metrics.report import write_report
     from choreo.metrics.suite import evaluate
 
     generated = read_all(args.generated, args.allow_pickle, "generated")
@@ -133,19 +134,26 @@ def run(args: argparse.Namespace) -> int:
         result["music"] = music_info
     if not args.no_baselines:
         result["baselines"] = baselines(reference, result["counts"]["generated"]["windows"], seed=args.seed)
-    out = Path(args.out)
+    write_outputs(Path(args.out), result, generated, reference, beats, as_json=args.json)
+    return 0
+
+
+def write_outputs(out: Path, result: dict, generated: list[Motion], reference: list[Motion],
+                  beats: np.ndarray | None, as_json: bool) -> None:
+    """metrics.json and report.html into `out`; the JSON or the table to stdout."""
+    from choreo.metrics.report import write_report
+
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
         write_report(out, result, generated, reference, beats)
     except OSError as exc:
         raise ChoreoError(f"{out}: cannot write the evaluation output ({exc.strerror or exc})") from None
-    if args.json:
+    if as_json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         print(format_table(result))
         print(f"wrote {out / 'metrics.json'} and {out / 'report.html'}")
-    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:

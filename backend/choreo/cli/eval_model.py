@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from choreo.errors import ChoreoError
@@ -25,11 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from choreo.bundle import load_bundle
-    from choreo.cli.eval import format_table
+    from choreo.cli.eval import write_outputs
     from choreo.dataset import TrainingSet
     from choreo.generate import Generator
     from choreo.holdout import evaluate_holdout, split_motions
-    from choreo.metrics.report import write_report
 
     ts = TrainingSet.load(args.data)
     if not split_motions(ts, "val"):
@@ -38,13 +36,5 @@ def run(args: argparse.Namespace) -> int:
     result, generated = evaluate_holdout(Generator(bundle), ts, samples=args.samples, steps=args.steps,
                                          guidance=args.guidance, seed=args.seed, max_seconds=args.max_seconds)
     result["model"] = {"path": str(bundle.path), **{k: v for k, v in bundle.summary().items() if k != "card"}}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    write_report(out, result, generated, split_motions(ts, "val"))
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        print(format_table(result))
-        print(f"wrote {out / 'metrics.json'} and {out / 'report.html'}")
+    write_outputs(Path(args.out), result, generated, split_motions(ts, "val"), None, as_json=args.json)
     return 0
