@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from choreo.bundle import load_bundle
 from choreo.dataset import TrainingSet, mirror_text
@@ -117,11 +118,14 @@ def test_checkpoint_survives_kill_9(dataset, tmp_path):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    done = subprocess.run([*cmd, "--max_steps", "60", "--resume"], capture_output=True, text=True, timeout=300)
+    saved = torch.load(out / "checkpoint.pt", weights_only=True)["step"]  # the last complete checkpoint
+    target = saved + 20
+    done = subprocess.run([*cmd, "--max_steps", str(target), "--resume"], capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    log = json.loads((out / "log.json").read_text())["log"]
-    assert log[-1]["step"] == 60
-    assert load_bundle(out / "final_model.pt").card["training_steps"] == 60
+    steps = [r["step"] for r in json.loads((out / "log.json").read_text())["log"]]
+    assert steps == list(range(5, target + 1, 5))  # continued from the checkpoint, no gap, no repeat
+    assert load_bundle(out / "final_model.pt").card["training_steps"] == target
 
 
 def test_train_model_script_accepts_the_guides_json(tmp_path):
