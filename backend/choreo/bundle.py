@@ -19,6 +19,7 @@ import torch
 
 from choreo.dataset import MAX_WINDOW_FRAMES
 from choreo.errors import ChoreoError
+from choreo.json_file import read_json_object
 from choreo.model import MDM, MDMConfig
 from choreo.representation import FEATURE_DIM, Normalizer
 from choreo.text import CLIP_B32, MINILM
@@ -94,18 +95,6 @@ def _load_weights(model: MDM, sd: dict, path: Path) -> None:
         ) from exc
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise ChoreoError(f"{path} not found (the checkpoint's args.json must sit beside it)") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ChoreoError(f"{path} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ChoreoError(f"{path} must hold a JSON object")
-    return data
-
-
 def _read_stats(path: Path) -> np.ndarray:
     try:
         arr = np.load(path, allow_pickle=False)
@@ -156,7 +145,7 @@ def _load_choreo_bundle(file: Path, ckpt: dict, device: str) -> ModelBundle:
 
 
 def _load_official(file: Path, ckpt: dict, data_path: str | Path | None, device: str) -> ModelBundle:
-    args = _read_json(file.parent / "args.json")
+    args = read_json_object(file.parent / "args.json", "the checkpoint's args.json must sit beside it")
     if args.get("arch", "trans_enc") != "trans_enc":
         raise ChoreoError(f"{file}: architecture {args.get('arch')!r} is not supported (only trans_enc)")
     if args.get("text_encoder_type", "clip") != "clip" or args.get("dataset", "humanml") != "humanml":

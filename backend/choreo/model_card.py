@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from choreo.bundle import load_bundle
-from choreo.errors import ChoreoError
+from choreo.json_file import read_json_object
 
 CMU_ACK = ("The data used in this project was obtained from mocap.cs.cmu.edu. The database was created with "
            "funding from NSF EIA-0196217.")
@@ -21,15 +21,6 @@ def _fmt(v: float | None) -> str:
     if v is None:
         return "—"
     return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise ChoreoError(f"{path} not found") from exc
-    except json.JSONDecodeError as exc:
-        raise ChoreoError(f"{path} is not valid JSON: {exc}") from exc
 
 
 def evaluation_table(result: dict) -> str:
@@ -139,10 +130,10 @@ def publish(run: str | Path, dataset: str | Path, out: str | Path, eval_dir: str
     for name in ("final_model.pt", "args.json", "mean.npy", "std.npy", "loss_curve.png", "log.csv"):
         if (run / name).is_file():
             shutil.copy2(run / name, out / name)
-    data = _read_json(Path(dataset) / "summary.json")
-    result = _read_json(Path(eval_dir) / "metrics.json") if eval_dir else None
+    data = read_json_object(Path(dataset) / "summary.json")
+    result = read_json_object(Path(eval_dir) / "metrics.json") if eval_dir else None
     if result:
         (out / "holdout_metrics.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
-    card = render_card(bundle.summary(), data, _read_json(run / "log.json"), result, reproduce)
+    card = render_card(bundle.summary(), data, read_json_object(run / "log.json"), result, reproduce)
     (out / "MODEL_CARD.md").write_text(card)
     return out / "MODEL_CARD.md"
