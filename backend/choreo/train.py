@@ -139,6 +139,8 @@ class Trainer:
             self.model.load_state_dict(state["model"])
             self.ema.load_state_dict(state["ema"])
             self.opt.load_state_dict(state["opt"])
+            for group in self.opt.param_groups:  # a resumed run takes the learning rate it was given now
+                group["lr"] = self.cfg.lr
         except (RuntimeError, KeyError, EOFError, ValueError) as exc:
             raise ChoreoError(f"{path}: cannot resume ({str(exc).splitlines()[0][:200]})") from exc
         self.step = int(state["step"])

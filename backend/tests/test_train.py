@@ -88,8 +88,9 @@ def test_resume_continues_from_its_step(dataset, tmp_path):
                 checkpoint_every=10, bf16="off", **TINY)
     first = Trainer(TrainConfig(max_steps=20, **base))
     first.run()
-    second = Trainer(TrainConfig(max_steps=30, **base))
+    second = Trainer(TrainConfig(max_steps=30, lr=3e-4, **base))
     second.run(resume=True)
+    assert [g["lr"] for g in second.opt.param_groups] == [3e-4]  # the new --lr wins over the saved one
     steps = [r["step"] for r in second.log_rows]
     assert steps == [5, 10, 15, 20, 25, 30]  # the first run's rows kept, the new ones continue from 20
     assert json.loads((tmp_path / "run" / "log.json").read_text())["log"][-1]["step"] == 30
