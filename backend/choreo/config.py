@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from choreo.errors import ChoreoError
+from choreo.json_file import read_json_object
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 CONFIG_FILE = BACKEND_DIR / "mdm_config.json"
@@ -36,12 +37,7 @@ def load_settings(path: str | Path | None = None) -> MDMSettings:
         if path:
             raise ChoreoError(f"config file not found: {file}")
         return MDMSettings(DEFAULT_MODEL, None, "humanml", None, None)
-    try:
-        data = json.loads(file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ChoreoError(f"{file} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ChoreoError(f"{file} must hold a JSON object")
+    data = read_json_object(file)
 
     def as_path(key: str) -> Path | None:
         value = data.get(key)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from choreo.errors import ChoreoError
+from choreo.json_file import read_json
 from choreo.motion import Motion
 from choreo.skeleton import FPS, JOINT_NAMES, NUM_JOINTS, PARENTS
 
@@ -84,12 +85,7 @@ def _motion_from_object(obj: object, where: str) -> Motion:
 def read_motion_json(path: str | Path) -> list[Motion]:
     """Read a motion JSON file (one clip) or a list of clips; validates shape, values and fps."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise ChoreoError(f"{path}: file not found") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ChoreoError(f"{path}: not valid JSON ({exc})") from exc
+    data = read_json(path)
     if isinstance(data, list):
         if not data:
             raise ChoreoError(f"{path}: the list holds no clips")
