@@ -2,7 +2,9 @@
 
 Seconds per 196-frame sample with classifier-free guidance (one batched cond+uncond forward per step):
 DDIM 50 and 20 steps, and 1000-step DDPM extrapolated from a timed run of fewer steps, at batch 1 and
-batch 8, for torch eager (fp32), torch eager with bf16 autocast, and onnxruntime.
+batch 8, for torch eager (fp32), torch eager with bf16 autocast, onnxruntime (fp32) and onnxruntime with int8
+dynamic quantisation (`ort-int8`, not the default list). Also reports the machine's measured fp32 matrix-multiply
+throughput and the FLOPs of one guided step, i.e. the fastest any fp32 backend could possibly sample here.
 
     cd backend && ../.venv/bin/python ../bench/bench_sampling.py --threads 2 --json ../bench/sampling.json
 """
@@ -42,6 +44,43 @@ def machine_info(threads: int) -> dict:
         "cpu": cpu, "cores": os.cpu_count(), "torch_threads": threads, "torch": torch.__version__,
         "onnxruntime": ort_version, "python": platform.python_version(), "load_before": os.getloadavg(),
     }
+
+
+def sgemm_gflops(size: int = 2048, repeats: int = 10) -> float:
+    """Measured fp32 matrix-multiply throughput of this machine at the current thread count (its roofline)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    for _ in range(3):
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def gflop_per_guided_step(c: MDMConfig, frames: int, batch: int) -> float:
+    """Multiply-adds of one guided forward (2 x batch sequences of frames + 1 tokens), as GFLOP."""
+    tokens = frames + 1
+    per_token = c.num_layers * (4 * c.latent_dim**2 + 2 * c.latent_dim * c.ff_size)  # q,k,v,out + feed-forward
+    attention = c.num_layers * 2 * tokens * tokens * c.latent_dim  # scores and weighted sum, per sequence
+    io = frames * 2 * c.input_feats * c.latent_dim  # pose embedding in, pose out
+    return 2 * 2 * batch * (tokens * per_token + attention + io) / 1e9
+
+
+def int8_denoiser(model: MDM, threads: int) -> Denoiser:
+    """onnxruntime with int8 dynamic quantisation of every MatMul (uint8 weights: the int8-weight variant
+    saturates on AVX2 without VNNI and was measured 15x less accurate)."""
+    import tempfile
+    from pathlib import Path
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from choreo.onnx_denoiser import OnnxDenoiser, export_onnx
+
+    folder = Path(tempfile.mkdtemp(prefix="choreo-int8-"))
+    export_onnx(model, folder / "fp32.onnx")
+    quantize_dynamic(folder / "fp32.onnx", folder / "int8.onnx", weight_type=QuantType.QUInt8,
+                     op_types_to_quantize=["MatMul", "Gemm"])
+    return OnnxDenoiser(folder / "int8.onnx", threads)
 
 
 def bf16_denoiser(model: MDM) -> Denoiser:
@@ -104,6 +143,11 @@ def main() -> None:
     model = MDM(MDMConfig(text_dim=args.text_dim)).eval()
     info = machine_info(args.threads)
     info["parameters"] = model.num_parameters()
+    info["sgemm_gflops"] = round(sgemm_gflops(), 1)
+    step = gflop_per_guided_step(model.config, args.frames, 1)
+    info["gflop_per_guided_step_batch1"] = round(step, 2)
+    # What no fp32 backend can beat here: 50 guided steps at the measured matrix-multiply peak.
+    info["roofline_seconds_ddim50_per_sample"] = round(50 * step / info["sgemm_gflops"], 2)
     print(json.dumps(info), flush=True)
     dens: dict[str, Denoiser] = {}
     if "eager" in args.backends:
@@ -116,6 +160,8 @@ def main() -> None:
         start = time.perf_counter()
         dens["ort"] = OnnxDenoiser.from_model(model, threads=args.threads)
         info["onnx_export_seconds"] = round(time.perf_counter() - start, 1)
+    if "ort-int8" in args.backends:
+        dens["ort-int8"] = int8_denoiser(model, args.threads)
     info["max_abs_diff_vs_eager"] = accuracy(model, {k: v for k, v in dens.items() if k != "eager"},
                                              args.text_dim, args.frames)
     print(json.dumps(info["max_abs_diff_vs_eager"]), flush=True)
