@@ -28,6 +28,22 @@ BUNDLE_VERSION = 1
 OFFICIAL_TEXT_DIM = 512
 
 
+@dataclass(frozen=True)
+class SamplingDefaults:
+    """How a model is meant to be sampled when the user does not say (stored in the bundle's args)."""
+
+    steps: int = 50  # DDIM steps
+    guidance: float = 2.5  # classifier-free guidance scale
+
+    @classmethod
+    def from_args(cls, args: dict) -> SamplingDefaults:
+        s = args.get("sampling") or {}
+        return cls(int(s.get("steps", cls.steps)), float(s.get("guidance", cls.guidance)))
+
+    def to_dict(self) -> dict:
+        return {"steps": self.steps, "guidance": self.guidance}
+
+
 @dataclass
 class ModelBundle:
     model: MDM
@@ -38,6 +54,7 @@ class ModelBundle:
     path: Path
     window_frames: int  # frames the network was trained on (and samples at)
     card: dict = field(default_factory=dict)
+    sampling: SamplingDefaults = SamplingDefaults()
 
     def summary(self) -> dict:
         c = self.model.config
@@ -55,6 +72,7 @@ class ModelBundle:
             "diffusion_steps": self.diffusion_steps,
             "window_frames": self.window_frames,
             "noise_schedule": "cosine",
+            "sampling": self.sampling.to_dict(),
             "card": self.card,
         }
 
@@ -136,12 +154,13 @@ def _load_choreo_bundle(file: Path, ckpt: dict, device: str) -> ModelBundle:
         normalizer = Normalizer(ckpt["mean"].numpy(), ckpt["std"].numpy())
         steps, encoder = int(args["diffusion_steps"]), str(args["text_encoder"])
         window = int(args.get("window_frames", MAX_WINDOW_FRAMES))
+        sampling = SamplingDefaults.from_args(args)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ChoreoError(f"{file}: incomplete bundle ({exc})") from exc
     model = MDM(config)
     _load_weights(model, ckpt["model"], file)
     return ModelBundle(model.to(device).eval(), normalizer, steps, encoder, "choreo", file, window,
-                       ckpt.get("card", {}))
+                       ckpt.get("card", {}), sampling)
 
 
 def _load_official(file: Path, ckpt: dict, data_path: str | Path | None, device: str) -> ModelBundle:
@@ -190,13 +209,14 @@ def save_bundle(
     card: dict | None = None,
     state_dict: dict | None = None,
     file_name: str = "final_model.pt",
+    sampling: SamplingDefaults | None = None,
 ) -> Path:
     """Write a self-contained bundle file plus human-readable args.json, mean.npy and std.npy beside it."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     args = {"model": model.config.to_dict(), "diffusion_steps": diffusion_steps, "text_encoder": text_encoder,
             "window_frames": window_frames, "arch": "trans_enc", "noise_schedule": "cosine",
-            "format": f"choreo.bundle/{BUNDLE_VERSION}"}
+            "format": f"choreo.bundle/{BUNDLE_VERSION}", "sampling": (sampling or SamplingDefaults()).to_dict()}
     sd = state_dict if state_dict is not None else model.state_dict()
     payload = {
         "choreo_bundle": BUNDLE_VERSION,
@@ -213,3 +233,16 @@ def save_bundle(
     np.save(out / "mean.npy", normalizer.mean)
     np.save(out / "std.npy", normalizer.std)
     return out / file_name
+
+
+def set_sampling_defaults(file: str | Path, sampling: SamplingDefaults) -> None:
+    """Rewrite a choreo bundle (and the args.json beside it) with new recommended sampling settings."""
+    file = Path(file)
+    ckpt = _read_checkpoint(file)
+    if "choreo_bundle" not in ckpt:
+        raise ChoreoError(f"{file}: only choreo bundles carry sampling defaults")
+    ckpt["args"] = {**ckpt["args"], "sampling": sampling.to_dict()}
+    tmp = file.with_name(file.name + ".tmp")
+    torch.save(ckpt, tmp)
+    tmp.replace(file)
+    (file.parent / "args.json").write_text(json.dumps(ckpt["args"], indent=2) + "\n")

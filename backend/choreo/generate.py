@@ -42,8 +42,8 @@ class GenerationRequest:
     text: str
     seconds: float = 6.0
     samples: int = 1
-    steps: int = 50
-    guidance: float = 2.5
+    steps: int | None = None  # None: the model's recommended settings (ModelBundle.sampling)
+    guidance: float | None = None
     seed: int | None = None
     method: str = "ddim"
     clean_feet: bool = True  # pin feet the model marks as planted (choreo.foot_contact)
@@ -51,6 +51,8 @@ class GenerationRequest:
     overlap_frames: int | None = None  # context carried into each next window; default min(40, window / 4)
 
     def validate(self, diffusion_steps: int, window: int) -> None:
+        if self.steps is None or self.guidance is None:
+            raise ValueError("steps and guidance must be set (Generator.generate fills in the model's defaults)")
         if not self.text.strip():
             raise ChoreoError("the prompt is empty: pass --text 'a person dances salsa' or similar")
         if not 0.5 <= self.seconds <= MAX_SECONDS:
@@ -88,6 +90,9 @@ class Generator:
         return self.bundle.normalizer.denormalize(feats)
 
     def generate(self, req: GenerationRequest, progress: Callable[[int, int], None] | None = None) -> list[Motion]:
+        defaults = self.bundle.sampling
+        req.steps = defaults.steps if req.steps is None else req.steps
+        req.guidance = defaults.guidance if req.guidance is None else req.guidance
         req.validate(self.bundle.diffusion_steps, self.window)
         frames = max(2, int(round(req.seconds * FPS)))
         emb = torch.from_numpy(self.encoder.encode([req.text] * req.samples)).to(self.device)

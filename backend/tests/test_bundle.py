@@ -162,10 +162,25 @@ def test_model_info_text_and_json(bundle_file: Path, capsys: pytest.CaptureFixtu
     assert main(["model-info", str(bundle_file.parent), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     expected = {"path", "kind", "architecture", "latent_dim", "layers", "heads", "ff_size", "parameters",
-                "text_encoder", "text_dim", "diffusion_steps", "noise_schedule", "card"}
+                "text_encoder", "text_dim", "diffusion_steps", "noise_schedule", "sampling", "card"}
     assert expected <= set(info)
     assert info["parameters"] == MDM(TINY).num_parameters()
     assert (info["kind"], info["layers"], info["text_dim"], info["diffusion_steps"]) == ("choreo", 2, 384, 50)
+    assert info["sampling"] == {"steps": 50, "guidance": 2.5}
+
+
+def test_set_sampling_defaults_rewrites_bundle_and_args(bundle_file: Path, tmp_path: Path) -> None:
+    from choreo.bundle import SamplingDefaults, set_sampling_defaults
+
+    copy = tmp_path / "final_model.pt"
+    copy.write_bytes(bundle_file.read_bytes())
+    before = load_bundle(copy)
+    set_sampling_defaults(copy, SamplingDefaults(steps=20, guidance=1.0))
+    after = load_bundle(copy)
+    assert after.sampling == SamplingDefaults(steps=20, guidance=1.0)
+    assert json.loads((tmp_path / "args.json").read_text())["sampling"] == {"steps": 20, "guidance": 1.0}
+    for k, v in before.model.state_dict().items():  # weights untouched
+        assert torch.equal(v, after.model.state_dict()[k])
 
 
 def test_model_info_bad_file_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

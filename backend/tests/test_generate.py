@@ -133,3 +133,17 @@ def test_smoothing_lowers_jitter_and_keeps_bones(generator):
     assert jerk(smooth) < 0.5 * jerk(raw)
     np.testing.assert_allclose(bone_lengths(smooth)[:, 1:], np.broadcast_to(CANONICAL_BONE_LENGTHS[1:], (30, 21)),
                                atol=1e-5)
+
+
+def test_request_without_steps_or_guidance_takes_the_models_defaults(small_bundle, tmp_path):
+    from choreo.bundle import SamplingDefaults, set_sampling_defaults
+
+    copy = tmp_path / "final_model.pt"
+    copy.write_bytes(small_bundle.read_bytes())
+    set_sampling_defaults(copy, SamplingDefaults(steps=3, guidance=1.5))
+    gen = Generator(load_bundle(copy))
+    ticks: list[int] = []
+    m = gen.generate(GenerationRequest(text="a person dances", seconds=1.0, seed=0), lambda d, t: ticks.append(t))[0]
+    assert (m.meta["steps"], m.meta["guidance"]) == (3, 1.5) and ticks[-1] == 3
+    explicit = gen.generate(GenerationRequest(text="a person dances", seconds=1.0, seed=0, steps=2, guidance=1.5))
+    assert explicit[0].meta["steps"] == 2

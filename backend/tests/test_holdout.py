@@ -7,7 +7,7 @@ import json
 import numpy as np
 import torch
 
-from choreo.bundle import save_bundle
+from choreo.bundle import SamplingDefaults, load_bundle, save_bundle
 from choreo.cli import main
 from choreo.dataset import TrainingSet
 from choreo.formats.cleanup import put_on_floor
@@ -26,9 +26,10 @@ def test_eval_model_scores_the_validation_split(tmp_path, capsys):
     model = MDM(MDMConfig(latent_dim=32, num_layers=1, ff_size=64, text_dim=384, dropout=0.0))
     save_bundle(tmp_path / "model", model, ts.normalizer, diffusion_steps=50, window_frames=40)
     code = main(["eval-model", "--model", str(tmp_path / "model"), "--data", str(tmp_path / "data"), "--out",
-                 str(tmp_path / "eval"), "--samples", "1", "--steps", "3", "--json"])
+                 str(tmp_path / "eval"), "--samples", "1", "--steps", "3", "--guidance", "1.5", "--json"])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
+    assert (result["holdout"]["steps"], result["holdout"]["guidance"]) == (3, 1.5)
     assert result["holdout"]["validation_performances"] == ["p2", "p3"]
     assert result["counts"]["generated"]["clips"] == 2 and result["counts"]["reference"]["clips"] == 2
     assert result["counts"]["generated"]["windows"] == 2  # one 5-s window per 5.5-s clip
@@ -45,3 +46,32 @@ def test_eval_model_without_validation_clips_is_exit_2(tmp_path, capsys):
     TrainingSet.build(clips, val_fraction=0.0, mirror=False).save(tmp_path / "data")
     assert main(["eval-model", "--model", str(tmp_path / "none"), "--data", str(tmp_path / "data")]) == 2
     assert "no validation clips" in capsys.readouterr().err
+
+
+def test_publish_makes_the_evaluated_sampling_settings_the_models_defaults(tmp_path, capsys):
+    clips = [Motion(put_on_floor(rigid_dance(frames=111, seed=i, amplitude=0.4)), text=f"dance {i}", style="s",
+                    source=f"c{i}", performance=f"p{i}") for i in range(3)]
+    ts = TrainingSet.build(clips, val_performances={"p2"}, mirror=False)
+    ts.save(tmp_path / "data")
+    torch.manual_seed(0)
+    run = tmp_path / "run"
+    save_bundle(run, MDM(MDMConfig(latent_dim=32, num_layers=1, ff_size=64, text_dim=384, dropout=0.0)),
+                ts.normalizer, diffusion_steps=50, window_frames=40, card={"name": "tiny", "training_steps": 10})
+    assert load_bundle(run).sampling == SamplingDefaults()  # a fresh bundle: 50 steps, guidance 2.5
+    (run / "log.json").write_text(json.dumps({"config": {"batch_size": 4, "lr": 1e-3, "ema_decay": 0.9},
+                                              "log": [{"step": 10, "loss": 0.5, "val_loss": 0.6, "seconds": 9}]}))
+    assert main(["eval-model", "--model", str(run), "--data", str(tmp_path / "data"), "--out",
+                 str(tmp_path / "eval"), "--samples", "1", "--steps", "4", "--guidance", "1.25", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["publish-model", "--run", str(run), "--data", str(tmp_path / "data"), "--eval",
+                 str(tmp_path / "eval"), "--out", str(tmp_path / "published")]) == 0
+    published = load_bundle(tmp_path / "published")
+    assert published.sampling == SamplingDefaults(steps=4, guidance=1.25)
+    assert load_bundle(run).sampling == SamplingDefaults()  # the run's own bundle is left as it was
+    assert json.loads((tmp_path / "published" / "args.json").read_text())["sampling"] == {"steps": 4, "guidance": 1.25}
+    card = (tmp_path / "published" / "MODEL_CARD.md").read_text()
+    assert "4 DDIM steps and guidance 1.25" in card and "| fid_k |" in card
+    assert (tmp_path / "published" / "holdout_metrics.json").is_file()
+    capsys.readouterr()
+    assert main(["model-info", str(tmp_path / "published")]) == 0
+    assert "4 DDIM steps, guidance 1.25" in capsys.readouterr().out

@@ -14,8 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="training set folder (choreo prepare-data) with a val split")
     p.add_argument("--out", default="eval_model_out", help="folder for metrics.json and report.html")
     p.add_argument("--samples", type=int, default=2, help="generated motions per validation clip")
-    p.add_argument("--steps", type=int, default=50)
-    p.add_argument("--guidance", type=float, default=2.5)
+    p.add_argument("--steps", type=int, help="DDIM steps (default: the model's recommended)")
+    p.add_argument("--guidance", type=float, help="guidance scale (default: the model's recommended)")
     p.add_argument("--max-seconds", type=float, default=20.0, help="cap on each generated motion's length")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
@@ -33,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
     if not split_motions(ts, "val"):
         raise ChoreoError(f"{args.data} has no validation clips (prepare it with --val-fraction > 0)")
     bundle = load_bundle(args.model)
-    result, generated = evaluate_holdout(Generator(bundle), ts, samples=args.samples, steps=args.steps,
-                                         guidance=args.guidance, seed=args.seed, max_seconds=args.max_seconds)
+    steps = bundle.sampling.steps if args.steps is None else args.steps
+    guidance = bundle.sampling.guidance if args.guidance is None else args.guidance
+    result, generated = evaluate_holdout(Generator(bundle), ts, samples=args.samples, steps=steps,
+                                         guidance=guidance, seed=args.seed, max_seconds=args.max_seconds)
     result["model"] = {"path": str(bundle.path), **{k: v for k, v in bundle.summary().items() if k != "card"}}
     write_outputs(Path(args.out), result, generated, split_motions(ts, "val"), None, as_json=args.json)
     return 0

@@ -15,8 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text", required=True, help="what to dance, e.g. 'a person dances salsa'")
     p.add_argument("--seconds", type=float, default=6.0, help="length in seconds (default 6)")
     p.add_argument("--samples", type=int, default=1, help="how many different motions (default 1)")
-    p.add_argument("--steps", type=int, default=50, help="sampling steps (default 50 DDIM steps)")
-    p.add_argument("--guidance", type=float, default=2.5, help="classifier-free guidance scale (default 2.5)")
+    p.add_argument("--steps", type=int, help="sampling steps (default: the model's, see `choreo model-info`)")
+    p.add_argument("--guidance", type=float,
+                   help="classifier-free guidance scale (default: the model's, see `choreo model-info`)")
     p.add_argument("--seed", type=int, help="random seed for a repeatable result")
     p.add_argument("--ddpm", action="store_true", help="ancestral DDPM sampling instead of DDIM")
     p.add_argument("--model", help="model file or folder (default: model_path of mdm_config.json, else the "

@@ -27,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"parameters:       {info['parameters']:,}")
     print(f"text encoder:     {info['text_encoder']} ({info['text_dim']}-d)")
     print(f"diffusion steps:  {info['diffusion_steps']} ({info['noise_schedule']} schedule)")
+    s = info["sampling"]
+    print(f"sampling:         {s['steps']} DDIM steps, guidance {s['guidance']:g} (defaults of choreo generate)")
     for key, value in info["card"].items():
         if isinstance(value, str | int | float):
             print(f"{key + ':':<18}{value}")
