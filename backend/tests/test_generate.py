@@ -97,6 +97,14 @@ def test_cli_writes_all_files(small_bundle, tmp_path, capsys):
     assert results["motion"].shape == (2, 22, 3, 30)
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error path")
+def test_cli_cuda_without_a_gpu_is_a_clear_error(small_bundle, tmp_path, capsys):
+    code = main(["generate", "--text", "x", "--device", "cuda", "--model", str(small_bundle), "--out",
+                 str(tmp_path / "out")])
+    assert code == 2 and "no CUDA GPU" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_missing_model_is_one_line_exit_2(tmp_path):
     done = subprocess.run([sys.executable, "-m", "choreo", "generate", "--text", "x", "--model",
                            str(tmp_path / "none.pt"), "--out", str(tmp_path / "o")], capture_output=True, text=True)

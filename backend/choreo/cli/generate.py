@@ -27,17 +27,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-video", action="store_true", help="skip preview.mp4")
     p.add_argument("--smooth", type=float, default=0.0,
                    help="Gaussian smoothing over time in frames (0 = off; 1 removes most sampling jitter)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="where to run the network (auto: a CUDA GPU when there is one, else the CPU)")
     p.add_argument("--raw-feet", action="store_true", help="keep the network's foot motion (no contact clean-up)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from choreo.bundle import load_bundle
+    from choreo.errors import ChoreoError
     from choreo.export import write_outputs
     from choreo.generate import GenerationRequest, Generator
 
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise ChoreoError("--device cuda: no CUDA GPU is visible to torch (use --device cpu or auto)")
+    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
     settings = load_settings(args.config)
-    bundle = load_bundle(args.model or settings.model_path, data_path=settings.data_path)
+    bundle = load_bundle(args.model or settings.model_path, data_path=settings.data_path, device=device)
     generator = Generator(bundle, clip_path=str(settings.clip_path) if settings.clip_path else None)
     request = GenerationRequest(text=args.text, seconds=args.seconds, samples=args.samples, steps=args.steps,
                                 guidance=args.guidance, seed=args.seed, method="ddpm" if args.ddpm else "ddim",
