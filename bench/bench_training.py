@@ -49,7 +49,7 @@ def time_steps(config: MDMConfig, frames: int, batch: int, steps: int, bf16: boo
     return sum(times[1:]) / steps
 
 
-def time_generation(seconds: float, steps: int) -> dict:
+def time_generation(seconds: float, steps: int, guidance: float) -> dict:
     from choreo.bundle import load_bundle
     from choreo.config import DEFAULT_MODEL
     from choreo.generate import GenerationRequest, Generator
@@ -57,8 +57,8 @@ def time_generation(seconds: float, steps: int) -> dict:
     generator = Generator(load_bundle(DEFAULT_MODEL))
     generator.generate(GenerationRequest(text="salsa dance", seconds=2, steps=2, seed=0))  # warm-up
     start = time.perf_counter()
-    generator.generate(GenerationRequest(text="salsa dance", seconds=seconds, steps=steps, seed=0))
-    return {"seconds_of_motion": seconds, "ddim_steps": steps, "guidance": 2.5,
+    generator.generate(GenerationRequest(text="salsa dance", seconds=seconds, steps=steps, guidance=guidance, seed=0))
+    return {"seconds_of_motion": seconds, "ddim_steps": steps, "guidance": guidance,
             "wall_seconds": round(time.perf_counter() - start, 3)}
 
 
@@ -68,18 +68,20 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--bf16", action="store_true", help="also time bf16 autocast")
+    p.add_argument("--skip-training", action="store_true", help="time generation only")
     p.add_argument("--json")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     result = {"machine": machine_info(args.threads), "batch": args.batch, "training": []}
-    for name, (config, frames) in CONFIGS.items():
+    for name, (config, frames) in ({} if args.skip_training else CONFIGS).items():
         for bf16 in (False, True) if args.bf16 else (False,):
             sec = time_steps(config, frames, args.batch, args.steps, bf16)
             row = {"config": name, "parameters": MDM(config).num_parameters(), "bf16": bf16,
                    "seconds_per_step": round(sec, 3), "steps_per_second": round(1 / sec, 3)}
             print(row, flush=True)
             result["training"].append(row)
-    result["generation"] = [time_generation(10.0, 50), time_generation(10.0, 20)]
+    # the shipped model's defaults (20 steps, guidance 1.0: one pass per step) and the guided settings
+    result["generation"] = [time_generation(10.0, s, g) for s, g in ((20, 1.0), (50, 1.0), (50, 2.5), (20, 2.5))]
     print(result["generation"])
     if args.json:
         with open(args.json, "w") as f:

@@ -112,6 +112,9 @@ def render_card(summary: dict, data: dict, log: dict, result: dict | None, repro
         "- It knows no K-pop, no music and no partner: salsa was captured as couples but is generated solo.",
         "- 15 minutes of data is small for a diffusion model: expect repetition of the training moves and "
         "occasional drifting or sliding, especially for modern dance and Charleston (little data).",
+        "- Sampling: the defaults above are the settings this card was measured with. Stronger classifier-free "
+        "guidance (e.g. `--guidance 2.5`) follows the prompt more strictly but, for a small model like this, "
+        "makes the motion calmer; more steps also smooth it (docs/EVALUATION.md compares settings).",
         "",
         "## Reproduce",
         "```bash",

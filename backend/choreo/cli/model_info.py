@@ -31,5 +31,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"sampling:         {s['steps']} DDIM steps, guidance {s['guidance']:g} (defaults of choreo generate)")
     for key, value in info["card"].items():
         if isinstance(value, str | int | float):
-            print(f"{key + ':':<18}{value}")
+            print(f"{key + ':':<17} {value}")
     return 0
