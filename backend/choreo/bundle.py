@@ -43,6 +43,10 @@ class SamplingDefaults:
     def to_dict(self) -> dict:
         return {"steps": self.steps, "guidance": self.guidance}
 
+    def fill(self, steps: int | None, guidance: float | None) -> tuple[int, float]:
+        """The given settings, with these defaults wherever one is None."""
+        return (self.steps if steps is None else steps), (self.guidance if guidance is None else guidance)
+
 
 @dataclass
 class ModelBundle:
@@ -226,10 +230,7 @@ def save_bundle(
         "std": torch.from_numpy(normalizer.std.copy()),
         "card": card or {},
     }
-    tmp = out / (file_name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(out / file_name)  # atomic: a crash never leaves a half-written bundle
-    (out / "args.json").write_text(json.dumps(args, indent=2) + "\n")
+    _write_bundle_file(out / file_name, payload)
     np.save(out / "mean.npy", normalizer.mean)
     np.save(out / "std.npy", normalizer.std)
     return out / file_name
@@ -242,7 +243,12 @@ def set_sampling_defaults(file: str | Path, sampling: SamplingDefaults) -> None:
     if "choreo_bundle" not in ckpt:
         raise ChoreoError(f"{file}: only choreo bundles carry sampling defaults")
     ckpt["args"] = {**ckpt["args"], "sampling": sampling.to_dict()}
+    _write_bundle_file(file, ckpt)
+
+
+def _write_bundle_file(file: Path, payload: dict) -> None:
+    """The bundle file, written atomically (a crash never leaves a half-written one), and args.json beside it."""
     tmp = file.with_name(file.name + ".tmp")
-    torch.save(ckpt, tmp)
+    torch.save(payload, tmp)
     tmp.replace(file)
-    (file.parent / "args.json").write_text(json.dumps(ckpt["args"], indent=2) + "\n")
+    (file.parent / "args.json").write_text(json.dumps(payload["args"], indent=2) + "\n")

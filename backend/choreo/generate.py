@@ -90,9 +90,7 @@ class Generator:
         return self.bundle.normalizer.denormalize(feats)
 
     def generate(self, req: GenerationRequest, progress: Callable[[int, int], None] | None = None) -> list[Motion]:
-        defaults = self.bundle.sampling
-        req.steps = defaults.steps if req.steps is None else req.steps
-        req.guidance = defaults.guidance if req.guidance is None else req.guidance
+        req.steps, req.guidance = self.bundle.sampling.fill(req.steps, req.guidance)
         req.validate(self.bundle.diffusion_steps, self.window)
         frames = max(2, int(round(req.seconds * FPS)))
         emb = torch.from_numpy(self.encoder.encode([req.text] * req.samples)).to(self.device)

@@ -33,8 +33,7 @@ def run(args: argparse.Namespace) -> int:
     if not split_motions(ts, "val"):
         raise ChoreoError(f"{args.data} has no validation clips (prepare it with --val-fraction > 0)")
     bundle = load_bundle(args.model)
-    steps = bundle.sampling.steps if args.steps is None else args.steps
-    guidance = bundle.sampling.guidance if args.guidance is None else args.guidance
+    steps, guidance = bundle.sampling.fill(args.steps, args.guidance)
     result, generated = evaluate_holdout(Generator(bundle), ts, samples=args.samples, steps=steps,
                                          guidance=guidance, seed=args.seed, max_seconds=args.max_seconds)
     result["model"] = {"path": str(bundle.path), **{k: v for k, v in bundle.summary().items() if k != "card"}}
