@@ -21,7 +21,7 @@ from choreo.dataset import MAX_WINDOW_FRAMES
 from choreo.errors import ChoreoError
 from choreo.json_file import read_json_object
 from choreo.model import MDM, MDMConfig
-from choreo.representation import FEATURE_DIM, Normalizer
+from choreo.representation import FACING_HUMANML3D, FEATURE_DIM, ROOT_FACINGS, Normalizer
 from choreo.text import CLIP_B32, MINILM
 
 BUNDLE_VERSION = 1
@@ -59,6 +59,7 @@ class ModelBundle:
     window_frames: int  # frames the network was trained on (and samples at)
     card: dict = field(default_factory=dict)
     sampling: SamplingDefaults = SamplingDefaults()
+    root_facing: str = FACING_HUMANML3D  # how its training features smoothed the root facing (representation.py)
 
     def summary(self) -> dict:
         c = self.model.config
@@ -77,6 +78,7 @@ class ModelBundle:
             "window_frames": self.window_frames,
             "noise_schedule": "cosine",
             "sampling": self.sampling.to_dict(),
+            "root_facing": self.root_facing,
             "card": self.card,
         }
 
@@ -159,12 +161,15 @@ def _load_choreo_bundle(file: Path, ckpt: dict, device: str) -> ModelBundle:
         steps, encoder = int(args["diffusion_steps"]), str(args["text_encoder"])
         window = int(args.get("window_frames", MAX_WINDOW_FRAMES))
         sampling = SamplingDefaults.from_args(args)
+        facing = str(args.get("root_facing", FACING_HUMANML3D))
+        if facing not in ROOT_FACINGS:
+            raise ValueError(f"unknown root_facing {facing!r}")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ChoreoError(f"{file}: incomplete bundle ({exc})") from exc
     model = MDM(config)
     _load_weights(model, ckpt["model"], file)
     return ModelBundle(model.to(device).eval(), normalizer, steps, encoder, "choreo", file, window,
-                       ckpt.get("card", {}), sampling)
+                       ckpt.get("card", {}), sampling, facing)
 
 
 def _load_official(file: Path, ckpt: dict, data_path: str | Path | None, device: str) -> ModelBundle:
@@ -214,13 +219,15 @@ def save_bundle(
     state_dict: dict | None = None,
     file_name: str = "final_model.pt",
     sampling: SamplingDefaults | None = None,
+    root_facing: str = FACING_HUMANML3D,
 ) -> Path:
     """Write a self-contained bundle file plus human-readable args.json, mean.npy and std.npy beside it."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     args = {"model": model.config.to_dict(), "diffusion_steps": diffusion_steps, "text_encoder": text_encoder,
             "window_frames": window_frames, "arch": "trans_enc", "noise_schedule": "cosine",
-            "format": f"choreo.bundle/{BUNDLE_VERSION}", "sampling": (sampling or SamplingDefaults()).to_dict()}
+            "format": f"choreo.bundle/{BUNDLE_VERSION}", "sampling": (sampling or SamplingDefaults()).to_dict(),
+            "root_facing": root_facing}
     sd = state_dict if state_dict is not None else model.state_dict()
     payload = {
         "choreo_bundle": BUNDLE_VERSION,

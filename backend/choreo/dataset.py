@@ -20,7 +20,7 @@ import numpy as np
 
 from choreo.errors import ChoreoError
 from choreo.motion import Motion
-from choreo.representation import Normalizer, joints_to_features
+from choreo.representation import FACING_CONTINUOUS, FACING_HUMANML3D, Normalizer, joints_to_features
 from choreo.skeleton import mirror_joints
 
 MAX_WINDOW_FRAMES = 196  # MDM's window: 9.8 s at 20 fps (feature rows)
@@ -91,13 +91,15 @@ class TrainingSet:
                 info.append(ClipInfo(mirror_text(m.text), m.style, perf, m.source, m.num_frames, split, True))
         if not any(i.split == "train" for i in info):
             raise ChoreoError("every clip is too short or in the validation split; nothing left to train on")
-        train_feats = [w for w, _ in iter_windows(clips, info, "train", MAX_WINDOW_FRAMES)]
+        # Statistics for models trained from scratch, which use the flip-free facing (representation.py).
+        train_feats = [w for w, _ in iter_windows(clips, info, "train", MAX_WINDOW_FRAMES, FACING_CONTINUOUS)]
         return cls(clips, info, Normalizer.fit(train_feats))
 
-    def windows(self, split: str, window: int = MAX_WINDOW_FRAMES) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    def windows(self, split: str, window: int = MAX_WINDOW_FRAMES, facing: str = FACING_HUMANML3D
+                ) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """Normalised windows [W, window, 263], their valid-row counts [W] and clip indices."""
         feats, lengths, owners = [], [], []
-        for (w, idx) in iter_windows(self.clips, self.info, split, window):
+        for (w, idx) in iter_windows(self.clips, self.info, split, window, facing):
             n = len(w)
             padded = np.zeros((window, w.shape[1]), dtype=np.float32)
             padded[:n] = self.normalizer.normalize(w)  # padding stays 0 in normalised space, as in MDM
@@ -157,7 +159,8 @@ class TrainingSet:
         return cls(clips, info, normalizer)
 
 
-def iter_windows(clips: list[np.ndarray], info: list[ClipInfo], split: str, window: int):
+def iter_windows(clips: list[np.ndarray], info: list[ClipInfo], split: str, window: int,
+                 facing: str = FACING_HUMANML3D):
     """Yield (features [<=window, 263], clip index): each window is processed like a HumanML3D clip
     of its own (retargeted, on the floor, facing +Z at its first frame)."""
     for idx, (joints, meta) in enumerate(zip(clips, info, strict=True)):
@@ -165,11 +168,11 @@ def iter_windows(clips: list[np.ndarray], info: list[ClipInfo], split: str, wind
             continue
         n = len(joints)
         if n <= window + 1:
-            yield joints_to_features(joints), idx
+            yield joints_to_features(joints, facing=facing), idx
             continue
         starts = list(range(0, n - window - 1, WINDOW_STRIDE)) + [n - window - 1]
         for s in starts:
-            yield joints_to_features(joints[s : s + window + 1]), idx
+            yield joints_to_features(joints[s : s + window + 1], facing=facing), idx
 
 
 def style_weights(info: list[ClipInfo], owners: list[int]) -> np.ndarray:

@@ -35,6 +35,8 @@ from choreo.skeleton import FPS, enforce_bone_lengths
 from choreo.text import load_text_encoder
 
 MAX_SECONDS = 600.0
+SEAM_RAMP = 10  # frames over which a continuation window blends from the given motion into its own
+SEAM_NOISE_KNOWN = True  # noise the given frames into x_t at each step (RePaint-style)
 
 
 @dataclass
@@ -126,24 +128,39 @@ class Generator:
     def _continue(self, motions: list[np.ndarray], contacts: list[np.ndarray], emb: torch.Tensor,
                   req: GenerationRequest, seed: int | None, tick: Callable[[int, int], None]
                   ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Extend every motion by one window whose first frames in-paint the motion's last frames."""
+        """Extend every motion by one window whose first frames in-paint the motion's last frames.
+
+        The given frames are in-painted softly: exact at first, then with weights ramping down over the
+        last SEAM_RAMP frames, and noised into x_t at every step. A hard edge between given and generated
+        rows decoded as a one-frame jump (the network's rows did not join the replaced ones); with the
+        ramp the window's own motion takes over gradually and the window replaces the tail it was given.
+        """
         overlap = req.overlap_frames
+        ramp = min(SEAM_RAMP, overlap - 1)
         known = np.zeros((len(motions), FEATURE_DIM, 1, self.window), dtype=np.float32)
         transforms = []
         for i, joints in enumerate(motions):
             tail = joints[-(overlap + 1) :]
             q, origin = facing_transform(tail)
             placed = apply_transform(tail, q, origin)
-            rows = self.bundle.normalizer.normalize(joints_to_features(placed, canonical=False))
+            rows = self.bundle.normalizer.normalize(
+                joints_to_features(placed, canonical=False, facing=self.bundle.root_facing))
             known[i, :, 0, :overlap] = rows.T
             transforms.append((q, origin))
-        mask = frame_mask(self.window, [(0, overlap)]).expand(len(motions), -1, -1, -1).to(self.device)
-        inpaint = Inpainting(torch.from_numpy(known).to(self.device), mask)
+        hard = overlap - ramp
+        mask = frame_mask(self.window, [(0, hard)]).expand(len(motions), -1, -1, -1).to(self.device)
+        weight = torch.zeros(self.window)
+        weight[:hard] = 1.0
+        weight[hard:overlap] = torch.linspace(1.0, 0.0, ramp + 2)[1:-1]
+        weight = weight.reshape(1, 1, 1, -1).expand(len(motions), FEATURE_DIM, 1, -1).to(self.device)
+        inpaint = Inpainting(torch.from_numpy(known).to(self.device), mask, weight, noise_known=SEAM_NOISE_KNOWN)
         feats = self._sample_window(emb, req, seed, inpaint, tick)
         extended, extended_contacts = [], []
         for joints, contact, f, (q, origin) in zip(motions, contacts, feats, transforms, strict=True):
             new = undo_transform(features_to_skeleton_joints(f), q, origin)
-            # Row k of the window is frame k of the placed tail, whose frame 0 is joints[-(overlap+1)].
-            extended.append(np.concatenate([joints, new[overlap + 1 :]], axis=0))
-            extended_contacts.append(np.concatenate([contact, f[overlap + 1 :, FOOT_CONTACT]], axis=0))
+            # Row k of the window is frame k of the placed tail, whose frame 0 is joints[-(overlap+1)]:
+            # the window's rows replace the tail from there (equal to it where the weight is 1).
+            keep = len(joints) - (overlap + 1)
+            extended.append(np.concatenate([joints[:keep], new], axis=0))
+            extended_contacts.append(np.concatenate([contact[:keep], f[:, FOOT_CONTACT]], axis=0))
         return extended, extended_contacts

@@ -29,6 +29,16 @@ from choreo.skeleton import (
 
 FEATURE_DIM = 263
 FOOT_CONTACT_THRESHOLD = 0.002  # squared metres per frame, HumanML3D's value
+# How the root's facing (the frame RIC positions and velocities are expressed in) is computed:
+# "humanml3d" smooths the facing *vector* over 20 frames, as the official data does. During a spin that
+# average passes near zero and its direction flips in one frame; the features encode the flip exactly
+# (a yaw-velocity spike matched by a jump of the whole RIC pose), but a network reproduces the frequent
+# RIC jump without the rare spike, which decodes as a one-frame pop or instant turn. "continuous"
+# smooths the unwrapped facing *angle* instead: the same facing for steady motion, no flips in spins.
+FACING_HUMANML3D = "humanml3d"
+FACING_CONTINUOUS = "continuous"
+ROOT_FACINGS = (FACING_HUMANML3D, FACING_CONTINUOUS)
+CONTINUOUS_FACING_SIGMA = 5.0  # frames; small enough that the root follows a pirouette within ~0.25 s
 _J = NUM_JOINTS
 
 # Feature-group slices.
@@ -90,9 +100,18 @@ def foot_contacts(positions: np.ndarray, threshold: float = FOOT_CONTACT_THRESHO
     return (step2 < threshold).astype(np.float64)
 
 
-def root_rotations(positions: np.ndarray, smooth_sigma: float = 20.0) -> np.ndarray:
-    """Per-frame facing rotation [N,4] of HumanML3D's IK (hip term reversed; frame 0 is identity)."""
+def root_rotations(positions: np.ndarray, smooth_sigma: float = 20.0, facing: str = FACING_HUMANML3D) -> np.ndarray:
+    """Per-frame facing rotation [N,4] of HumanML3D's IK (hip term reversed; frame 0 is identity).
+
+    facing="continuous" smooths the unwrapped facing angle (CONTINUOUS_FACING_SIGMA) instead of the vector.
+    """
     forward = _forward_from_across(positions, hip_sign=-1.0)
+    if facing == FACING_CONTINUOUS:
+        angle = np.unwrap(np.arctan2(forward[:, 0], forward[:, 2]))
+        angle = gaussian_filter1d(angle, CONTINUOUS_FACING_SIGMA, mode="nearest")
+        return qyaw(-(angle - angle[0]))  # turns each frame's facing to +Z; frame 0 exactly identity
+    if facing != FACING_HUMANML3D:
+        raise ValueError(f"unknown root facing {facing!r}; expected one of {ROOT_FACINGS}")
     forward = gaussian_filter1d(forward, smooth_sigma, axis=0, mode="nearest")
     forward = forward / np.linalg.norm(forward, axis=-1, keepdims=True)
     r = qbetween(forward, np.broadcast_to([0.0, 0.0, 1.0], forward.shape))
@@ -100,11 +119,12 @@ def root_rotations(positions: np.ndarray, smooth_sigma: float = 20.0) -> np.ndar
     return r
 
 
-def joints_to_features(joints: np.ndarray, canonical: bool = True) -> np.ndarray:
+def joints_to_features(joints: np.ndarray, canonical: bool = True, facing: str = FACING_HUMANML3D) -> np.ndarray:
     """Joint positions [N,22,3] (metres, Y up, 20 fps) -> features [N-1, 263].
 
     With canonical=True (default) the clip is first retargeted and placed as HumanML3D does; pass
-    False for positions that already went through `canonicalize`.
+    False for positions that already went through `canonicalize`. `facing` chooses how the root's
+    facing is smoothed (see FACING_CONTINUOUS); decoding is the same for both.
     """
     joints = np.asarray(joints, dtype=np.float64)
     if joints.ndim != 3 or joints.shape[1:] != (NUM_JOINTS, 3) or joints.shape[0] < 2:
@@ -112,7 +132,7 @@ def joints_to_features(joints: np.ndarray, canonical: bool = True) -> np.ndarray
     g = canonicalize(joints) if canonical else joints
     n = g.shape[0]
     contacts = foot_contacts(g)
-    r = root_rotations(g)
+    r = root_rotations(g, facing=facing)
     local_quats = inverse_kinematics(g, r)
     rot6d = quat_to_cont6d(local_quats[:, 1:]).reshape(n, -1)
 

@@ -21,13 +21,32 @@ Denoiser = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], to
 
 @dataclass
 class Inpainting:
-    """Keep `values` [B,F,1,T] (normalised features) wherever `mask` [B,F,1,T] (bool) is True."""
+    """Keep `values` [B,F,1,T] (normalised features) wherever `mask` [B,F,1,T] (bool) is True.
+
+    `weight` [B,F,1,T] in [0,1] (optional) makes the constraint soft: each step's x0 becomes
+    w·values + (1-w)·x0, so a ramp of weights lets the model's own motion blend into the given frames
+    instead of meeting them at a hard edge. The result is exact where w == 1 (and where `mask` is set).
+    `noise_known`: also put the given values, noised to the next step's level, into x_t (as RePaint
+    does), so the network sees inputs in which the given and the generated frames agree.
+    """
 
     values: torch.Tensor
     mask: torch.Tensor
+    weight: torch.Tensor | None = None
+    noise_known: bool = False
 
     def apply(self, x0: torch.Tensor) -> torch.Tensor:
-        return torch.where(self.mask, self.values.to(x0.dtype), x0)
+        values = self.values.to(x0.dtype)
+        if self.weight is None:
+            return torch.where(self.mask, values, x0)
+        w = self.weight.to(x0.dtype)
+        return torch.where(self.mask, values, w * values + (1.0 - w) * x0)
+
+    def noised(self, xt: torch.Tensor, known_t: torch.Tensor) -> torch.Tensor:
+        """x_t with the given frames replaced by their noised values (`known_t`), blended by weight."""
+        w = (self.weight if self.weight is not None else self.mask).to(xt.dtype)
+        w = torch.where(self.mask, torch.ones_like(w), w)
+        return w * known_t + (1.0 - w) * xt
 
 
 def frame_mask(num_frames: int, keep: list[tuple[int, int]], num_feats: int = 263) -> torch.Tensor:
@@ -111,6 +130,9 @@ class Sampler:
                 x = diffusion.ddpm_step(x0, x, t, z)
             else:
                 x = diffusion.ddim_step(x0, x, t, z, eta)
+            if inpaint is not None and inpaint.noise_known and i > 0:
+                t_prev = torch.full((b,), i - 1, dtype=torch.long)
+                x = inpaint.noised(x, diffusion.q_sample(inpaint.values.to(x.dtype), t_prev, noise()))
             if progress is not None:
                 progress(k + 1, n)
         # The last step returns x0 up to rounding; make the kept frames exact.

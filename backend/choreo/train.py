@@ -24,6 +24,7 @@ from choreo.dataset import TrainingSet, style_weights
 from choreo.diffusion import GaussianDiffusion, masked_mse
 from choreo.errors import ChoreoError
 from choreo.model import MDM, MDMConfig
+from choreo.representation import FACING_CONTINUOUS, ROOT_FACINGS
 from choreo.text import MINILM, load_text_encoder
 
 CHECKPOINT = "checkpoint.pt"
@@ -54,6 +55,8 @@ class TrainConfig:
     seed: int = 0
     threads: int | None = None
     clip_path: str | None = None
+    # Root facing of the training features: None = the base model's when fine-tuning, else "continuous".
+    root_facing: str | None = None
     card: dict = field(default_factory=dict)
 
 
@@ -90,6 +93,7 @@ class Trainer:
             self.normalizer, self.text_encoder_name = base.normalizer, base.text_encoder
             self.data.normalizer = base.normalizer
             self.diffusion_steps = base.diffusion_steps
+            self.root_facing = cfg.root_facing or base.root_facing
         else:
             self.text_encoder_name = MINILM
             encoder_dim = load_text_encoder(MINILM).dim
@@ -97,6 +101,9 @@ class Trainer:
                                        ff_size=cfg.ff_size, dropout=cfg.dropout, text_dim=encoder_dim))
             self.normalizer = self.data.normalizer
             self.diffusion_steps = cfg.diffusion_steps
+            self.root_facing = cfg.root_facing or FACING_CONTINUOUS
+        if self.root_facing not in ROOT_FACINGS:
+            raise ChoreoError(f"--root_facing must be one of {', '.join(ROOT_FACINGS)}, got {self.root_facing!r}")
         self.model.to(self.device)
         self.ema = copy.deepcopy(self.model).eval().requires_grad_(False)
         self.diffusion = GaussianDiffusion.cosine(self.diffusion_steps)
@@ -107,8 +114,8 @@ class Trainer:
         self.window = cfg.window_frames if not cfg.base_model else base.window_frames
 
         encoder = load_text_encoder(self.text_encoder_name, cfg.clip_path)
-        self.train_x, self.train_len, owners = self.data.windows("train", self.window)
-        self.val_x, self.val_len, val_owners = self.data.windows("val", self.window)
+        self.train_x, self.train_len, owners = self.data.windows("train", self.window, self.root_facing)
+        self.val_x, self.val_len, val_owners = self.data.windows("val", self.window, self.root_facing)
         if len(self.train_x) == 0:
             raise ChoreoError(f"{cfg.data}: no training windows")
         texts = [i.text for i in self.data.info]
@@ -249,7 +256,8 @@ class Trainer:
             **self.cfg.card,
         }
         return save_bundle(self.out, self.ema, self.normalizer, diffusion_steps=self.diffusion_steps,
-                           text_encoder=self.text_encoder_name, window_frames=self.window, card=card)
+                           text_encoder=self.text_encoder_name, window_frames=self.window, card=card,
+                           root_facing=self.root_facing)
 
 
 def load_or_import(data: str, dataset_dir: Path) -> TrainingSet:

@@ -32,6 +32,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log_every", "--log-every", dest="log_every", type=int, default=50)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--root_facing", "--root-facing", dest="root_facing", choices=["humanml3d", "continuous"],
+                   help="root facing of the training features (default: the base model's; continuous from scratch)")
     p.add_argument("--clip_path", "--clip-path", dest="clip_path", help="local CLIP folder (official base models)")
 
 
@@ -49,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         bf16=args.bf16, window_frames=args.window_frames, checkpoint_every=args.checkpoint_every,
         val_every=args.val_every,
         log_every=args.log_every, seed=args.seed, threads=args.threads, clip_path=args.clip_path,
+        root_facing=args.root_facing,
     )
     bundle = Trainer(cfg).run(resume=args.resume)
     print(f"model written: {bundle}")
