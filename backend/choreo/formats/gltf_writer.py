@@ -166,9 +166,9 @@ def _local_quaternions(joints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     local[:, 1:] = np.swapaxes(glob[:, parents], -1, -2) @ glob[:, 1:]
     q = matrix_to_quat(local)  # (w, x, y, z)
     # glTF LINEAR rotation keys slerp between neighbours: keep each key in its predecessor's hemisphere.
-    for t in range(1, len(q)):
-        flip = (q[t] * q[t - 1]).sum(-1) < 0
-        q[t, flip] *= -1
+    # Flipping key t flips its dot with key t+1 too, so the signs to apply are a running product.
+    step = np.where((q[1:] * q[:-1]).sum(-1) < 0, -1.0, 1.0)  # [T-1,22]
+    q[1:] *= np.cumprod(step, axis=0)[..., None]
     return np.concatenate([q[..., 1:], q[..., :1]], axis=-1)
 
 
