@@ -176,6 +176,25 @@ def test_realistic_transition_speed():
     assert straight_peak <= 1.5
 
 
+def test_speed_limit_is_kept_or_refused_clearly():
+    names = list(FORMATIONS)
+    limit = 2.0
+    for n in (4, 8, 12):
+        for a, b in itertools.product(names, repeat=2):
+            start = formation_spots(a, n)
+            end = formation_spots(b, n)
+            end = end[assign_members(start, end)]
+            # Room to dodge: half as many frames again as the straight moves need.
+            frames = max(int(1.5 * transition_frames(start, end, FPS, max_speed=limit)), int(FPS))
+            paths = transition_paths(start, end, frames, max_speed=limit, fps=FPS)
+            assert _speeds(paths).max() <= limit + 1e-9
+            assert min_pairwise_distance(paths).min() >= MIN_CLEARANCE
+    start, end = formation_spots("line", 12), formation_spots("circle", 12)
+    end = end[assign_members(start, end)]
+    with pytest.raises(ChoreoError, match="needs .* frames"):
+        transition_paths(start, end, 10, max_speed=limit, fps=FPS)
+
+
 def test_unknown_formation_lists_the_valid_names():
     with pytest.raises(ChoreoError) as err:
         formation_spots("hexagram", 5)

@@ -312,8 +312,8 @@ def _member_path(a: np.ndarray, b: np.ndarray, frames: int, t0: float, t1: float
     return path
 
 
-def _plan(start: np.ndarray, end: np.ndarray, frames: int, order: Sequence[int],
-          clearance: float) -> tuple[np.ndarray | None, int]:
+def _plan(start: np.ndarray, end: np.ndarray, frames: int, order: Sequence[int], clearance: float,
+          max_step: float) -> tuple[np.ndarray | None, int]:
     """Plan members in `order`; returns (paths, -1) or (None, the member that found no free variant)."""
     paths = np.zeros((frames, len(start), 2))
     planned: list[int] = []
@@ -321,6 +321,8 @@ def _plan(start: np.ndarray, end: np.ndarray, frames: int, order: Sequence[int],
         moving = np.linalg.norm(end[i] - start[i]) > _EPS
         for t0, t1, detour in _VARIANTS if moving else [(0.0, 1.0, 0.0)]:
             p = _member_path(start[i], end[i], frames, t0, t1, detour)
+            if moving and np.linalg.norm(np.diff(p, axis=0), axis=1).max() > max_step:
+                continue
             if planned and np.linalg.norm(paths[:, planned] - p[:, None], axis=-1).min() < clearance:
                 continue
             paths[:, i] = p
@@ -331,13 +333,14 @@ def _plan(start: np.ndarray, end: np.ndarray, frames: int, order: Sequence[int],
     return paths, -1
 
 
-def transition_paths(start: np.ndarray, end: np.ndarray, frames: int,
-                     clearance: float = MIN_CLEARANCE) -> np.ndarray:
+def transition_paths(start: np.ndarray, end: np.ndarray, frames: int, clearance: float = MIN_CLEARANCE,
+                     max_speed: float | None = None, fps: float = 20.0) -> np.ndarray:
     """Paths [frames,N,2] from start [N,2] to end [N,2] (member i: start[i] -> end[i]), eased at both ends,
     every two members >= `clearance` apart at every frame. Frame 0 is `start`, the last frame is `end`.
 
     Each member's peak speed is at most PEAK_SPEED_FACTOR x (its path length) / (its move's duration);
-    the move's duration is at least half the transition.
+    the move's duration is at least half the transition. With `max_speed` (m/s, at `fps` frames per
+    second) no member moves faster than that between two frames: variants that would are not taken.
     """
     a = _check_spots(start, "start spots")
     b = _check_spots(end, "end spots")
@@ -347,26 +350,38 @@ def transition_paths(start: np.ndarray, end: np.ndarray, frames: int,
         raise ChoreoError(f"a transition needs at least 2 frames, got {frames}")
     if not (np.isfinite(clearance) and clearance >= 0):
         raise ChoreoError(f"clearance must be a distance in metres, got {clearance}")
+    if not (np.isfinite(fps) and fps > 0):
+        raise ChoreoError(f"frame rate must be positive, got {fps}")
+    if max_speed is not None and not (np.isfinite(max_speed) and max_speed > 0):
+        raise ChoreoError(f"max_speed must be a positive speed in m/s, got {max_speed}")
     for what, spots in (("start", a), ("end", b)):
         if _min_distance(spots) < clearance:
             raise ChoreoError(f"two {what} spots are closer than {clearance} m: no transition can keep them apart")
     frames = int(frames)
+    max_step = np.inf if max_speed is None else max_speed / fps
     travel = np.linalg.norm(b - a, axis=1)
+    if max_speed is not None and travel.max() > 0:
+        needed = transition_frames(a, b, fps, max_speed)
+        if needed > frames:
+            raise ChoreoError(
+                f"a member travels {travel.max():.1f} m: at most {max_speed} m/s needs {needed} frames, got {frames}"
+            )
     # Standing members first (they cannot dodge), then the longest moves (they get the straightest paths).
     order = list(np.lexsort((np.arange(len(a)), -travel)))
     order = [i for i in order if travel[i] <= _EPS] + [i for i in order if travel[i] > _EPS]
     margin = clearance + _PLAN_MARGIN
     rng = np.random.default_rng(0)
     for _attempt in range(3 * len(a) + 10):
-        paths, stuck = _plan(a, b, frames, order, margin)
+        paths, stuck = _plan(a, b, frames, order, margin, max_step)
         if paths is not None:
             return paths
         if _attempt < 2 * len(a):  # give the member that got stuck the first pick next time
             order = [stuck] + [i for i in order if i != stuck]
         else:
             order = list(rng.permutation(len(a)))
+    limit = "" if max_speed is None else f" at most {max_speed} m/s"
     raise ChoreoError(
-        f"no collision-free transition found for {len(a)} members in {frames} frames; "
+        f"no collision-free transition found for {len(a)} members in {frames} frames{limit}; "
         "give the transition more time or choose another formation"
     )
 

@@ -11,6 +11,8 @@ The scene (metres, Y up, the audience at +Z — glTF's own convention, and ours)
 - `stage floor`: a thin box whose top is just below y = 0, covering every member's path plus a margin.
 - one animation `choreography`: per member the pelvis translation and every joint's rotation (LINEAR,
   one key per frame, quaternion signs continuous), so three.js GLTFLoader plays all members together.
+  (three.js culls a skinned mesh by the bounding sphere of the pose it first drew; a page that follows
+  one travelling member should set `frustumCulled = false` on the bodies, as `tools/gltf/view.html` does.)
 
 Rotations come from the BVH writer's solver (`rest_offsets`, `solve_global_rotations`): the rest pose is
 the BVH rest pose (each bone along its HumanML3D rest direction at the clip's median length), and a joint
