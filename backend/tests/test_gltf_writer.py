@@ -281,16 +281,23 @@ def _node_tool(script: str) -> list[str]:
     return [node, str(TOOLS / script)]
 
 
-def test_khronos_validator_reports_no_errors_or_warnings(group_file):
+def test_khronos_validator_reports_no_errors_or_warnings(group_file, tmp_path):
     path, _ = group_file
     cmd = _node_tool("validate.mjs")
-    result = subprocess.run([*cmd, str(path)], capture_output=True, text=True, timeout=120)
-    report = json.loads(result.stdout)
-    issues = report["issues"]
-    assert issues["numErrors"] == 0, issues["messages"]
-    assert issues["numWarnings"] == 0, issues["messages"]
+    # Also: one member of one frame, and twelve members at 30 fps without a floor.
+    solo = write_member_glb(tmp_path / "solo.glb", rigid_dance(1), FPS, name="하나")
+    twelve = write_group_glb(tmp_path / "twelve.glb", [rigid_dance(20, seed=s) + [s, 0, 0] for s in range(12)],
+                             30.0, [f"멤버 {i + 1}" for i in range(12)], floor=False)
+    result = subprocess.run([*cmd, str(path), str(solo), str(twelve)], capture_output=True, text=True, timeout=120)
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(reports) == 3, result.stderr
+    for report in reports:
+        issues = report["issues"]
+        assert issues["numErrors"] == 0, issues["messages"]
+        assert issues["numWarnings"] == 0, issues["messages"]
+        assert report["info"]["animationCount"] == 1 and report["info"]["hasSkins"]
     assert result.returncode == 0
-    assert report["info"]["animationCount"] == 1 and report["info"]["hasSkins"]
+    assert reports[2]["info"]["drawCallCount"] == 12  # twelve bodies, no floor
 
 
 def test_three_js_gltfloader_plays_every_member(group_file):
