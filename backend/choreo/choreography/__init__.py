@@ -1,0 +1,1 @@
+"""Group choreography: formations on the stage and the paths between them (plain numpy; nothing heavy here)."""
