@@ -10,9 +10,12 @@
    aligned bars, best of shifts -1/0/+1 bar) at least SAME_LABEL; average-linkage clustering; letters
    by first appearance.
 4. Kinds, by repetition, position and energy: the chorus is the repeated label with the highest
-   energy (a near tie, within LAST_REPEAT_BONUS, goes to the label that repeats last); unique sections at the start are the intro, at the end the outro; a repeated label that
-   sits between another section and every chorus is the pre-chorus; other repeated labels are verses;
-   a unique section inside the song is a dance break when its energy is high, else a bridge.
+   energy (a near tie, within LAST_REPEAT_BONUS, goes to the label that repeats last); unique sections
+   at the start are the intro, at the end the outro; a repeated label that sits between another
+   repeated section and every chorus is the pre-chorus; other repeated labels are verses; a unique
+   section inside the song is a dance break when its energy is high, else a bridge.
+5. Repair by repetition: two neighbours that together repeat another section are merged; a repeat one
+   bar off its label's usual length has its end moved by that bar.
 """
 
 from __future__ import annotations
@@ -54,7 +57,6 @@ def bar_features(features: Features, beats: np.ndarray, downbeats: np.ndarray, m
 
 
 def self_similarity(x: np.ndarray) -> np.ndarray:
-    x = x - 0.0
     norm = np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
     u = x / norm
     return u @ u.T
@@ -126,6 +128,28 @@ def merge_by_repeats(ssm: np.ndarray, starts: list[int]) -> list[int]:
                 del starts[i + 1]
                 changed = True
                 break
+    return starts
+
+
+def equalise_repeats(starts: list[int], ids: list[int], n_bars: int) -> list[int]:
+    """Repeats of one label are as long as each other in pop: a repeat one bar longer or shorter than
+    its label's most common length has its end moved by that bar when the next section keeps
+    MIN_BARS (novelty peaks at a chorus's last bar are common where the next part starts early)."""
+    starts = list(starts)
+    ends = [*starts[1:], n_bars]
+    for lab in set(ids):
+        idx = [i for i, x in enumerate(ids) if x == lab]
+        if len(idx) < 2:
+            continue
+        lengths = [ends[i] - starts[i] for i in idx]
+        common = max(set(lengths), key=lengths.count)
+        for i in idx:
+            d = common - (ends[i] - starts[i])
+            if abs(d) == 1 and i + 1 < len(starts) and ids[i + 1] != lab:
+                next_end = ends[i + 1]
+                if next_end - (starts[i + 1] + d) >= MIN_BARS:
+                    starts[i + 1] += d
+                    ends[i] += d
     return starts
 
 
@@ -206,6 +230,12 @@ def find_sections(features: Features, beats: np.ndarray, downbeats: np.ndarray, 
     ranges = list(zip(starts, [*starts[1:], len(ssm)], strict=True))
     sim = np.array([[section_similarity(ssm, a, b) for b in ranges] for a in ranges])
     ids = cluster_labels(sim)
+    adjusted = equalise_repeats(starts, ids, len(ssm))
+    if adjusted != starts:
+        starts = adjusted
+        ranges = list(zip(starts, [*starts[1:], len(ssm)], strict=True))
+        sim = np.array([[section_similarity(ssm, a, b) for b in ranges] for a in ranges])
+        ids = cluster_labels(sim)
     times = [float(downbeats[a]) for a, _ in ranges] + [duration]
     times[0] = 0.0
     prefix = downbeats[0] >= FREE_INTRO_S  # silence or a tempo-free intro before bar 1
