@@ -90,14 +90,17 @@ def _read_ffmpeg(path: Path, rate: int, min_seconds: float, max_seconds: float) 
     stream = _STREAM.search(probe.stderr)
     if stream is None:
         raise ChoreoError(f"{path}: cannot read audio (not an audio file, or damaged)")
-    _check_channels(path, _ffmpeg_channels(stream.group(2)))
+    channels = _ffmpeg_channels(stream.group(2))
+    _check_channels(path, channels)
     dur = _DURATION.search(probe.stderr)
     if dur:
         h, m, s = dur.groups()
         _check_length(path, int(h) * 3600 + int(m) * 60 + float(s), min_seconds, max_seconds)
-    done = subprocess.run([exe, "-v", "error", "-nostdin", "-i", str(path), "-map", "0:a:0", "-ac", "1",
-                           "-ar", str(rate), "-f", "f32le", "-"], capture_output=True)
-    mono = np.frombuffer(done.stdout, dtype="<f4")
+    done = subprocess.run([exe, "-v", "error", "-nostdin", "-i", str(path), "-map", "0:a:0",
+                           "-ac", str(channels), "-ar", str(rate), "-f", "f32le", "-"], capture_output=True)
+    # Channels averaged here, as for soundfile (ffmpeg's own down-mix scales differently).
+    data = np.frombuffer(done.stdout, dtype="<f4")
+    mono = data[: len(data) // channels * channels].reshape(-1, channels).mean(axis=1)
     if done.returncode != 0 or mono.size == 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()
         raise ChoreoError(f"{path}: cannot decode audio ({reason[-1] if reason else 'no samples'})")

@@ -24,6 +24,7 @@ SALIENCE_WINDOW_S = 0.04
 # The log-mel flux peaks about 1.5 frames after a note's attack (the 85-ms window fills with it);
 # measured on the synthesized drums, beat times are moved back by this much.
 ONSET_LAG_S = 0.015
+SNAP_S = 0.02
 
 
 @dataclass
@@ -77,9 +78,21 @@ def track_beats(onset: np.ndarray, fps: int = FPS) -> tuple[np.ndarray, float]:
                                          max_tempo=MAX_BPM)[0])
     _, frames = librosa.beat.beat_track(onset_envelope=onset, sr=SAMPLE_RATE, hop_length=hop,
                                         bpm=tempo0, trim=False)
-    times = np.asarray(frames, dtype=np.float64) / fps
+    frames = snap_to_peaks(onset, np.asarray(frames, dtype=int), int(round(SNAP_S * fps)))
+    times = frames.astype(np.float64) / fps
     times = extend_ends(onset, times[supported_span(beat_salience(onset, times, fps))], fps)
     return np.maximum(times - ONSET_LAG_S, 0.0), regress_tempo(times)
+
+
+def snap_to_peaks(onset: np.ndarray, frames: np.ndarray, w: int) -> np.ndarray:
+    """Each beat moved to the onset envelope's peak within ±w frames (the tracker keeps its grid stiff,
+    so a beat can sit a frame or two beside the attack it follows)."""
+    out = frames.copy()
+    for i, f in enumerate(frames):
+        lo, hi = max(0, f - w), min(len(onset), f + w + 1)
+        if hi > lo and onset[lo:hi].max() > onset[min(f, len(onset) - 1)]:
+            out[i] = lo + int(np.argmax(onset[lo:hi]))
+    return out
 
 
 def extend_ends(onset: np.ndarray, times: np.ndarray, fps: int = FPS) -> np.ndarray:
