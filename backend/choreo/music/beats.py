@@ -69,20 +69,31 @@ def supported_span(salience: np.ndarray) -> slice:
 
 def track_beats(onset: np.ndarray, fps: int = FPS) -> tuple[np.ndarray, float]:
     """(beat times, tempo in BPM) from a 100-fps onset envelope."""
-    import librosa
-
-    hop = SAMPLE_RATE // fps
     if not np.any(onset > 0):
         return np.zeros(0), float("nan")
-    # A first tempo from the tempogram (librosa's log-normal prior around 120 BPM keeps octave errors
-    # away for pop tempos); the tracker then follows the onsets and the slope gives the exact tempo.
-    tempo0 = float(librosa.feature.tempo(onset_envelope=onset, sr=SAMPLE_RATE, hop_length=hop,
-                                         max_tempo=MAX_BPM)[0])
+    tempo0 = first_tempo(onset, fps)
     times = _track(onset, fps, tempo0)
     octave = octave_check(onset, times, fps)
     if octave != 1.0:
         times = _track(onset, fps, regress_tempo(times) * octave)
     return times, regress_tempo(times + ONSET_LAG_S)
+
+
+def first_tempo(onset: np.ndarray, fps: int = FPS) -> float:
+    """A first tempo: the peak of the onset envelope's autocorrelation over the whole song, weighted by
+    librosa's log-normal prior (120 BPM, one octave); the tracker then follows the onsets and the
+    slope of its beats gives the exact tempo. (One global autocorrelation: librosa's frame-wise
+    tempogram gave the same first tempi at ten times the cost.)"""
+    import librosa
+
+    x = onset - onset.mean()
+    max_lag = int(round(60.0 / MIN_BPM * fps)) + 1
+    ac = librosa.autocorrelate(x, max_size=max_lag + 1)
+    lags = np.arange(1, len(ac))
+    bpm = 60.0 * fps / lags
+    prior = np.exp(-0.5 * (np.log2(bpm / 120.0)) ** 2)
+    score = np.where((bpm >= MIN_BPM) & (bpm <= MAX_BPM), np.maximum(ac[1:], 0) * prior, -np.inf)
+    return float(bpm[int(np.argmax(score))])
 
 
 def _track(onset: np.ndarray, fps: int, bpm: float) -> np.ndarray:

@@ -50,7 +50,8 @@ def compute_features(samples: np.ndarray, rate: int = SAMPLE_RATE) -> Features:
     onset = librosa.onset.onset_strength(S=log_mel, sr=rate, hop_length=hop)
     low = librosa.mel_frequencies(n_mels=N_MELS, fmax=rate / 2) < LOW_HZ
     onset_low = librosa.onset.onset_strength(S=log_mel[low], sr=rate, hop_length=hop)
-    chroma = librosa.feature.chroma_stft(S=power, sr=rate, n_fft=N_FFT, hop_length=hop)
+    # tuning=0: songs are taken at A440 (estimating the tuning cost more than the rest of the analysis).
+    chroma = librosa.feature.chroma_stft(S=power, sr=rate, n_fft=N_FFT, hop_length=hop, tuning=0.0)
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=13)
     rms = np.sqrt(power.sum(axis=0) * 2 / N_FFT ** 2)
     rms_db = 20 * np.log10(np.maximum(rms, 1e-5))
