@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from choreo.errors import ChoreoError
-from choreo.music_beats import beat_times, regress_tempo
+from choreo.music import beat_times, regress_tempo
 
 soundfile = pytest.importorskip("soundfile", reason="soundfile is needed to read audio")
 

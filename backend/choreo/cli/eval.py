@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     beats = None
     music_info = None
     if args.music:
-        from choreo.music_beats import beat_times
+        from choreo.music import beat_times
 
         song = beat_times(args.music)
         beats = song.times

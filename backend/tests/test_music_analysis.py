@@ -1,0 +1,119 @@
+"""Music analysis scored with mir_eval against songs the tests synthesize (known tempo, beats, bars,
+sections): several tempos 80-160 BPM with timing jitter, lead-in silence, pickups, a tempo-free intro,
+a 3/4 song, and the full demo song through `choreo analyze --out`."""
+
+import json
+
+import numpy as np
+import pytest
+
+from choreo.cli import main
+from choreo.music.analyze import analyze_audio
+from choreo.music.audio import SAMPLE_RATE, Audio
+from choreo.music.demo_song import synthesize, write_demo_song
+from choreo.music.song import Song
+
+mir_eval = pytest.importorskip("mir_eval", reason="mir_eval scores the analysis (pip install -e '.[test]')")
+soxr = pytest.importorskip("soxr")
+
+SHORT = (("intro", 2), ("verse", 4), ("chorus", 4), ("verse", 4), ("chorus", 4), ("outro", 2))
+CASES = {
+    "80bpm": dict(bpm=80),
+    "100bpm-silent-lead-in": dict(bpm=100, lead_in=2.5),
+    "120bpm-pickup": dict(bpm=120, pickup_beats=1),
+    "140bpm-free-intro": dict(bpm=140, free_intro=6.0),
+    "160bpm-3-beat-pickup": dict(bpm=160, pickup_beats=3),
+    "96bpm-3/4": dict(bpm=96, meter=3),
+}
+
+
+@pytest.fixture(scope="module")
+def analysed():
+    """{case: (truth, Song)}, each short song synthesized (10 ms timing jitter) and analysed once."""
+    out = {}
+    for name, kw in CASES.items():
+        demo = synthesize(structure=SHORT, jitter_ms=10.0, seed=7, **kw)
+        audio = Audio(soxr.resample(demo.samples, demo.rate, SAMPLE_RATE).astype(np.float32), SAMPLE_RATE, name)
+        out[name] = (demo.truth, analyze_audio(audio).song)
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_analysis(tmp_path_factory):
+    """The default demo song written to WAV and analysed by the CLI with --out."""
+    folder = tmp_path_factory.mktemp("demo")
+    wav, truth = write_demo_song(folder / "demo.wav", synthesize())
+    assert main(["analyze", str(wav), "--out", str(folder / "out")]) == 0
+    return json.loads(truth.read_text()), Song.load(folder / "out" / "analysis.json"), folder / "out"
+
+
+def intervals(sections):
+    return np.array([[s["start"], s["end"]] for s in sections]), [s["label"] for s in sections]
+
+
+def section_scores(truth: dict, song: Song) -> tuple[float, float]:
+    """(boundary hit rate at ±0.5 s over inner boundaries, pairwise label F)."""
+    ref, ref_labels = intervals(truth["sections"])
+    est = np.array([[s.start, s.end] for s in song.sections])
+    est[-1, 1] = ref[-1, 1]
+    _, recall, _ = mir_eval.segment.detection(ref, est, window=0.5, trim=True)
+    _, _, pair_f = mir_eval.segment.pairwise(ref, ref_labels, est, [s.label for s in song.sections])
+    return recall, pair_f
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_tempo_beats_and_downbeats(analysed, case):
+    truth, song = analysed[case]
+    assert song.tempo == pytest.approx(truth["tempo"], abs=0.5)  # no octave errors, no 43-fps quantisation
+    assert song.meter == truth["meter"]
+    ref, est = np.array(truth["beats"]), song.beats
+    assert mir_eval.beat.f_measure(ref, est, f_measure_threshold=0.07) >= 0.95
+    assert mir_eval.beat.f_measure(np.array(truth["downbeats"]), song.downbeats, f_measure_threshold=0.07) >= 0.9
+    assert len(song.energy) == len(song.beats) and song.energy.min() >= 0 and song.energy.max() <= 1
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_sections_boundaries_and_repeats(analysed, case):
+    truth, song = analysed[case]
+    recall, pair_f = section_scores(truth, song)
+    assert recall >= 0.8 and pair_f >= 0.8
+    # Inner boundaries on bar lines, sections cover the song.
+    assert song.sections[0].start == 0.0 and song.sections[-1].end == pytest.approx(song.duration)
+    for s in song.sections[1:]:
+        assert np.min(np.abs(song.downbeats - s.start)) < 1e-6 or s.start == song.downbeats[0]
+    chorus = [s for s in song.sections if s.kind == "chorus"]
+    verse = [s for s in song.sections if s.kind == "verse"]
+    assert len(chorus) == 2 and len({s.label for s in chorus}) == 1
+    assert verse and chorus[0].label not in {s.label for s in verse}
+    assert chorus[0].energy > max(s.energy for s in verse)
+
+
+def test_silence_and_free_intro_carry_no_beats(analysed):
+    """Documented behaviour: beats start where the pulse starts; the stretch before bar 1 (silence or a
+    tempo-free intro, > 2 s) is a section of its own, kind intro."""
+    for case, start in (("100bpm-silent-lead-in", 2.5), ("140bpm-free-intro", 6.0)):
+        truth, song = analysed[case]
+        assert song.beats[0] == pytest.approx(start, abs=0.07)
+        assert song.downbeats[0] == pytest.approx(truth["downbeats"][0], abs=0.07)
+        assert song.sections[0].kind == "intro" and song.sections[0].end == pytest.approx(start, abs=0.07)
+
+
+def test_pickup_beats_come_before_bar_one(analysed):
+    for case, pickup in (("120bpm-pickup", 1), ("160bpm-3-beat-pickup", 3)):
+        truth, song = analysed[case]
+        assert song.bar_index(song.beats[0]) == -1
+        assert len(song.beats_in(0.0, song.downbeats[0])) == pickup
+
+
+def test_demo_song_full_structure(demo_analysis):
+    truth, song, out = demo_analysis
+    assert song.tempo == pytest.approx(132.0, abs=0.5)
+    assert mir_eval.beat.f_measure(np.array(truth["beats"]), song.beats) >= 0.95
+    assert mir_eval.beat.f_measure(np.array(truth["downbeats"]), song.downbeats) >= 0.9
+    recall, pair_f = section_scores(truth, song)
+    assert recall >= 0.8 and pair_f >= 0.8
+    kinds = [s.kind for s in song.sections]
+    assert kinds[0] == "intro" and kinds[-1] == "outro" and kinds.count("chorus") == 3
+    assert "pre-chorus" in kinds and ("dance-break" in kinds or "bridge" in kinds)
+    png = (out / "analysis.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20000
