@@ -1,0 +1,156 @@
+"""3-D body pose per frame with MediaPipe's legacy `solutions.pose` (optional extra `choreo[video]`).
+
+Only `model_complexity=1` is usable offline: its model (`pose_landmark_full.tflite`) ships inside the
+mediapipe 0.10.14 wheel, while 0 and 2 try to download theirs. MediaPipe's own landmark smoothing is
+switched off: it is a causal filter and would make every move late; we smooth forward and backward later.
+
+The legacy graph follows one person. `person="auto"` lets it pick (the most prominent dancer); `person=N`
+finds the people in the first frame (detect, blank out, detect again), takes the N-th from the left and
+follows them by feeding the detector a crop around where they were in the frame before.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+from types import ModuleType
+
+import numpy as np
+
+from choreo.errors import ChoreoError
+from choreo.video.decode import VideoInfo
+from choreo.video.landmarks import NUM_LANDMARKS, PoseTrack
+
+INSTALL_HINT = "pip install 'choreo[video]'"
+MODEL_COMPLEXITY = 1
+MIN_DETECTION_CONFIDENCE = 0.5
+MAX_PEOPLE = 6
+CROP_MARGIN = 1.6  # crop side = this x the person's box (the longer side), so a fast move stays inside
+FIND_PEOPLE_FRAMES = 30  # look this many frames for enough people for --person N
+
+
+def require_mediapipe() -> ModuleType:
+    """The mediapipe module, or a ChoreoError that says how to install it."""
+    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ log lines are noise to a user
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import mediapipe
+            from mediapipe.python.solutions import pose  # noqa: F401  (fails on releases without models)
+    except ImportError as exc:
+        raise ChoreoError(
+            f"reading videos needs the pose model of mediapipe 0.10.14 ({exc}); install it with: {INSTALL_HINT}"
+        ) from exc
+    return mediapipe
+
+
+def _pose(mp: ModuleType, static: bool):  # noqa: ANN202 - mediapipe's Pose class
+    return mp.solutions.pose.Pose(static_image_mode=static, model_complexity=MODEL_COMPLEXITY,
+                                  smooth_landmarks=False, enable_segmentation=False,
+                                  min_detection_confidence=MIN_DETECTION_CONFIDENCE,
+                                  min_tracking_confidence=0.5)
+
+
+def _process(pose, frame: np.ndarray):  # noqa: ANN001, ANN202
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pose.process(frame)
+
+
+def _unpack(result, offset: tuple[float, float], size: tuple[int, int]) -> tuple[np.ndarray, ...] | None:  # noqa: ANN001
+    """(world [33,3], image px [33,2], visibility [33]) of a result, image points mapped into the frame."""
+    if result.pose_landmarks is None or result.pose_world_landmarks is None:
+        return None
+    img = np.array([(p.x, p.y) for p in result.pose_landmarks.landmark]) * np.array(size) + np.array(offset)
+    vis = np.array([p.visibility for p in result.pose_landmarks.landmark])
+    world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark])
+    return world, img, vis
+
+
+def _box(img: np.ndarray, vis: np.ndarray) -> np.ndarray:
+    """x0, y0, x1, y1 of the landmarks the detector sees (all of them if it sees few)."""
+    pts = img[vis > 0.5] if (vis > 0.5).sum() >= 4 else img
+    return np.concatenate([pts.min(axis=0), pts.max(axis=0)])
+
+
+def _crop_window(box: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    side = max(box[2] - box[0], box[3] - box[1], 32) * CROP_MARGIN
+    x0, y0 = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
+    return x0, y0, int(min(width, cx + side / 2)), int(min(height, cy + side / 2))
+
+
+def find_people(mp: ModuleType, frame: np.ndarray) -> list[np.ndarray]:
+    """Boxes of the people in one frame, left to right: detect one, blank them out, detect again."""
+    work = frame.copy()
+    boxes = []
+    with _pose(mp, static=True) as pose:
+        for _ in range(MAX_PEOPLE):
+            found = _unpack(_process(pose, work), (0.0, 0.0), (frame.shape[1], frame.shape[0]))
+            if found is None:
+                break
+            box = _box(found[1], found[2])
+            boxes.append(box)
+            x0, y0, x1, y1 = _crop_window(box, frame.shape[1], frame.shape[0])
+            work[y0:y1, x0:x1] = np.uint8(127)
+    return sorted(boxes, key=lambda b: (b[0] + b[2]) / 2)
+
+
+def parse_person(person: str | int) -> int | None:
+    """None for "auto", else the 1-based index from the left; ChoreoError for anything else."""
+    if isinstance(person, int) or str(person).strip().isdigit():
+        n = int(person)
+        if n < 1:
+            raise ChoreoError(f"--person must be auto or a number from 1 (leftmost), got {person}")
+        return n
+    if str(person).strip().lower() == "auto":
+        return None
+    raise ChoreoError(f"--person must be auto or a number from 1 (leftmost), got {person!r}")
+
+
+def detect_track(frames: Iterable[np.ndarray], info: VideoInfo, *, person: str | int = "auto",
+                 keep: set[int] | None = None) -> tuple[PoseTrack, dict[int, np.ndarray]]:
+    """Landmarks of one person in every frame (NaN where not found) and the frames listed in `keep`."""
+    mp = require_mediapipe()
+    wanted = parse_person(person)
+    keep = keep or set()
+    worlds, images, vises, kept = [], [], [], {}
+    box = None
+    with _pose(mp, static=False) as pose:
+        for i, frame in enumerate(frames):
+            if i in keep:
+                kept[i] = frame.copy()
+            found = None
+            if wanted is None:
+                found = _unpack(_process(pose, frame), (0.0, 0.0), (info.width, info.height))
+            else:
+                if box is None:
+                    people = find_people(mp, frame)
+                    if len(people) >= wanted:
+                        box = people[wanted - 1]
+                    elif i + 1 >= FIND_PEOPLE_FRAMES:
+                        raise ChoreoError(
+                            f"{info.path}: --person {wanted} asked, but at most {len(people)} people were "
+                            f"found in the first {FIND_PEOPLE_FRAMES} frames"
+                        )
+                if box is not None:
+                    x0, y0, x1, y1 = _crop_window(box, info.width, info.height)
+                    crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
+                    found = _unpack(_process(pose, crop), (x0, y0), (x1 - x0, y1 - y0))
+                    if found is not None:
+                        box = _box(found[1], found[2])
+            if found is None:
+                worlds.append(np.full((NUM_LANDMARKS, 3), np.nan))
+                images.append(np.full((NUM_LANDMARKS, 2), np.nan))
+                vises.append(np.zeros(NUM_LANDMARKS))
+            else:
+                worlds.append(found[0])
+                images.append(found[1])
+                vises.append(found[2])
+    shape = (-1, NUM_LANDMARKS)
+    track = PoseTrack(
+        np.array(worlds).reshape(shape + (3,)), np.array(images).reshape(shape + (2,)),
+        np.array(vises).reshape(shape), info.fps, info.width, info.height,
+    )
+    return track, kept
