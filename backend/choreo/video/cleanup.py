@@ -44,7 +44,8 @@ def fix_left_right(track: PoseTrack, tracked: np.ndarray) -> tuple[PoseTrack, np
             keep = np.linalg.norm(cur - prev, axis=-1).sum()
             alt = np.linalg.norm(world[t, SWAP_PERMUTATION][limbs] - prev, axis=-1).sum()
             if alt < SWAP_MARGIN * keep:
-                world[t], image[t], vis[t] = world[t, SWAP_PERMUTATION], image[t, SWAP_PERMUTATION], vis[t, SWAP_PERMUTATION]
+                perm = SWAP_PERMUTATION
+                world[t], image[t], vis[t] = world[t, perm], image[t, perm], vis[t, perm]
                 swapped[t] = True
         prev = world[t, limbs]
     return PoseTrack(world, image, vis, track.fps, track.width, track.height), swapped

@@ -21,7 +21,11 @@ from choreo.motion import Motion
 from choreo.skeleton import CANONICAL_BONE_LENGTHS, FPS, bone_lengths, enforce_bone_lengths
 from choreo.video.cleanup import MAX_GAP_S, MIN_SEGMENT_S, fill_gaps, fix_left_right, segments, smooth
 from choreo.video.landmarks import (
-    BODY_LANDMARKS, LANDMARK_BONES, PoseTrack, landmarks_to_joints, mediapipe_to_ours,
+    BODY_LANDMARKS,
+    LANDMARK_BONES,
+    PoseTrack,
+    landmarks_to_joints,
+    mediapipe_to_ours,
 )
 from choreo.video.root import DEFAULT_FOV_DEG, camera_root_path, ground_root
 

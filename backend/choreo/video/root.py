@@ -18,7 +18,14 @@ from choreo.formats.cleanup import CANONICAL_LEG
 from choreo.skeleton import FOOT_JOINTS
 from choreo.video.cleanup import smooth
 from choreo.video.landmarks import (
-    LEFT_ANKLE, LEFT_HIP, LEFT_KNEE, LIMB_LANDMARKS, RIGHT_ANKLE, RIGHT_HIP, RIGHT_KNEE, PoseTrack,
+    LEFT_ANKLE,
+    LEFT_HIP,
+    LEFT_KNEE,
+    LIMB_LANDMARKS,
+    RIGHT_ANKLE,
+    RIGHT_HIP,
+    RIGHT_KNEE,
+    PoseTrack,
 )
 
 DEFAULT_FOV_DEG = 60.0  # horizontal field of view of a phone's main camera in landscape (~55-70°)
