@@ -26,7 +26,8 @@ INSTALL_HINT = "pip install 'choreo[video]'"
 MODEL_COMPLEXITY = 1
 MIN_DETECTION_CONFIDENCE = 0.5
 MAX_PEOPLE = 6
-CROP_MARGIN = 1.6  # crop side = this x the person's box (the longer side), so a fast move stays inside
+CROP_MARGIN = 1.6
+CROP_PX = 256  # crop side = this x the person's box (the longer side), so a fast move stays inside
 FIND_PEOPLE_FRAMES = 30  # look this many frames for enough people for --person N
 
 
@@ -75,10 +76,26 @@ def _box(img: np.ndarray, vis: np.ndarray) -> np.ndarray:
 
 
 def _crop_window(box: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    """A square window around a box (may reach outside the frame; `_crop` pads it)."""
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    side = max(box[2] - box[0], box[3] - box[1], 32) * CROP_MARGIN
-    x0, y0 = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
-    return x0, y0, int(min(width, cx + side / 2)), int(min(height, cy + side / 2))
+    side = int(max(box[2] - box[0], box[3] - box[1], 32) * CROP_MARGIN)
+    x0, y0 = int(cx - side / 2), int(cy - side / 2)
+    return x0, y0, x0 + side, y0 + side
+
+
+def _crop(frame: np.ndarray, window: tuple[int, int, int, int]) -> tuple[np.ndarray, float]:
+    """The window's pixels (grey outside the frame) resized to CROP_PX square, and the resize factor.
+
+    A fixed input size keeps MediaPipe's graph from re-initialising for every new crop size."""
+    import cv2  # installed with mediapipe
+
+    x0, y0, x1, y1 = window
+    side = x1 - x0
+    out = np.full((side, side, 3), 127, np.uint8)
+    fx0, fy0, fx1, fy1 = max(x0, 0), max(y0, 0), min(x1, frame.shape[1]), min(y1, frame.shape[0])
+    if fx1 > fx0 and fy1 > fy0:
+        out[fy0 - y0: fy1 - y0, fx0 - x0: fx1 - x0] = frame[fy0:fy1, fx0:fx1]
+    return cv2.resize(out, (CROP_PX, CROP_PX), interpolation=cv2.INTER_AREA), CROP_PX / side
 
 
 def find_people(mp: ModuleType, frame: np.ndarray) -> list[np.ndarray]:
@@ -93,7 +110,7 @@ def find_people(mp: ModuleType, frame: np.ndarray) -> list[np.ndarray]:
             box = _box(found[1], found[2])
             boxes.append(box)
             x0, y0, x1, y1 = _crop_window(box, frame.shape[1], frame.shape[0])
-            work[y0:y1, x0:x1] = np.uint8(127)
+            work[max(y0, 0): max(y1, 0), max(x0, 0): max(x1, 0)] = np.uint8(127)
     return sorted(boxes, key=lambda b: (b[0] + b[2]) / 2)
 
 
@@ -109,6 +126,11 @@ def parse_person(person: str | int) -> int | None:
     raise ChoreoError(f"--person must be auto or a number from 1 (leftmost), got {person!r}")
 
 
+def _too_few(info: VideoInfo, wanted: int, most: int, frames: int) -> None:
+    raise ChoreoError(f"{info.path}: --person {wanted} asked, but at most {most} people were found "
+                      f"in the first {frames} frames")
+
+
 def detect_track(frames: Iterable[np.ndarray], info: VideoInfo, *, person: str | int = "auto",
                  keep: set[int] | None = None) -> tuple[PoseTrack, dict[int, np.ndarray]]:
     """Landmarks of one person in every frame (NaN where not found) and the frames listed in `keep`."""
@@ -116,7 +138,7 @@ def detect_track(frames: Iterable[np.ndarray], info: VideoInfo, *, person: str |
     wanted = parse_person(person)
     keep = keep or set()
     worlds, images, vises, kept = [], [], [], {}
-    box = None
+    box, most = None, 0
     with _pose(mp, static=False) as pose:
         for i, frame in enumerate(frames):
             if i in keep:
@@ -127,17 +149,16 @@ def detect_track(frames: Iterable[np.ndarray], info: VideoInfo, *, person: str |
             else:
                 if box is None:
                     people = find_people(mp, frame)
+                    most = max(most, len(people))
                     if len(people) >= wanted:
                         box = people[wanted - 1]
                     elif i + 1 >= FIND_PEOPLE_FRAMES:
-                        raise ChoreoError(
-                            f"{info.path}: --person {wanted} asked, but at most {len(people)} people were "
-                            f"found in the first {FIND_PEOPLE_FRAMES} frames"
-                        )
+                        _too_few(info, wanted, most, i + 1)
                 if box is not None:
-                    x0, y0, x1, y1 = _crop_window(box, info.width, info.height)
-                    crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
-                    found = _unpack(_process(pose, crop), (x0, y0), (x1 - x0, y1 - y0))
+                    window = _crop_window(box, info.width, info.height)
+                    crop, _ = _crop(frame, window)
+                    side = window[2] - window[0]
+                    found = _unpack(_process(pose, crop), window[:2], (side, side))
                     if found is not None:
                         box = _box(found[1], found[2])
             if found is None:
@@ -148,6 +169,8 @@ def detect_track(frames: Iterable[np.ndarray], info: VideoInfo, *, person: str |
                 worlds.append(found[0])
                 images.append(found[1])
                 vises.append(found[2])
+    if wanted is not None and box is None:
+        _too_few(info, wanted, most, len(worlds))
     shape = (-1, NUM_LANDMARKS)
     track = PoseTrack(
         np.array(worlds).reshape(shape + (3,)), np.array(images).reshape(shape + (2,)),

@@ -23,6 +23,7 @@ from choreo.video.cleanup import MAX_GAP_S, MIN_SEGMENT_S, fill_gaps, fix_left_r
 from choreo.video.landmarks import (
     BODY_LANDMARKS,
     LANDMARK_BONES,
+    LIMB_LANDMARKS,
     PoseTrack,
     landmarks_to_joints,
     mediapipe_to_ours,
@@ -95,6 +96,7 @@ def track_to_motions(
         )
     motions, clips = [], []
     vis_all = np.nan_to_num(track.visibility[tracked][:, list(BODY_LANDMARKS)])
+    vis_limbs = np.nan_to_num(track.visibility[tracked][:, list(LIMB_LANDMARKS)])
     for n, seg in enumerate(kept):
         sub = track.subset(slice(seg.start, seg.stop))
         raw = segment_joints(sub, tracked[seg.start : seg.stop], fov_deg)
@@ -131,8 +133,9 @@ def track_to_motions(
         meta = {"video": clip, "source_fps": float(track.fps), "rig": "mediapipe_pose_33"}
         motions.append(Motion(joints, source=source, performance=Path(source).stem, meta=meta))
     fraction = float(tracked.mean())
-    visibility = {"mean": float(vis_all.mean()), "p10": float(np.percentile(vis_all.mean(axis=1), 10))}
-    usable = (fraction >= USABLE_TRACKED and visibility["mean"] >= USABLE_VISIBILITY
+    visibility = {"mean": float(vis_all.mean()), "p10": float(np.percentile(vis_all.mean(axis=1), 10)),
+                  "limbs_mean": float(vis_limbs.mean())}
+    usable = (fraction >= USABLE_TRACKED and visibility["limbs_mean"] >= USABLE_VISIBILITY
               and max(c["bone_cv_median"] for c in clips) <= USABLE_BONE_CV)
     report = {
         "source": source,
@@ -159,13 +162,17 @@ def import_video(
     person: str = "auto",
     fov_deg: float = DEFAULT_FOV_DEG,
     overlay_frames: int = 0,
+    fps: float | None = None,
 ) -> VideoImport:
-    """Decode, detect and convert one video; `overlay_frames` source frames are kept for the overlay."""
+    """Decode, detect and convert one video; `overlay_frames` source frames are kept for the overlay;
+    `fps` overrides the rate ffmpeg reports (a slowed-down or sped-up recording)."""
     from choreo.video.decode import open_video
     from choreo.video.detector import detect_track
 
     t0 = time.perf_counter()
     info, frames = open_video(path, start=start, end=end, mirror=mirror)
+    if fps:
+        info.fps = float(fps)
     keep = set(np.linspace(0, info.expected_frames - 1, overlay_frames).round().astype(int).tolist()) \
         if overlay_frames else set()
     track, kept = detect_track(frames, info, person=person, keep=keep)
@@ -181,3 +188,8 @@ def import_video(
     result.report["timing"] = {"decode_detect_s": round(t1 - t0, 2), "convert_s": round(t2 - t1, 2),
                                "frames_per_s": round(track.num_frames / max(t2 - t0, 1e-9), 2)}
     return result
+
+
+def load_video(path: str | Path, fps: float | None = None) -> list[Motion]:
+    """The clips of one video for `choreo.importers` (the whole video, the most prominent dancer)."""
+    return import_video(path, fps=fps).motions
