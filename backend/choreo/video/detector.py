@@ -105,7 +105,8 @@ def find_people(mp: ModuleType, frame: np.ndarray) -> list[np.ndarray]:
     with _pose(mp, static=True) as pose:
         for _ in range(MAX_PEOPLE):
             found = _unpack(_process(pose, work), (0.0, 0.0), (frame.shape[1], frame.shape[0]))
-            if found is None:
+            # A blanked-out frame sometimes yields a faint ghost: only clearly seen shoulders count.
+            if found is None or found[2][[11, 12]].min() < 0.8:
                 break
             box = _box(found[1], found[2])
             boxes.append(box)
