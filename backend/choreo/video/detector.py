@@ -98,10 +98,21 @@ def _crop(frame: np.ndarray, window: tuple[int, int, int, int]) -> tuple[np.ndar
     return cv2.resize(out, (CROP_PX, CROP_PX), interpolation=cv2.INTER_AREA), CROP_PX / side
 
 
+def _grown(box: np.ndarray, factor: float) -> np.ndarray:
+    centre, half = (box[:2] + box[2:]) / 2, (box[2:] - box[:2]) / 2 * factor
+    return np.concatenate([centre - half, centre + half])
+
+
 def find_people(mp: ModuleType, frame: np.ndarray) -> list[np.ndarray]:
-    """Boxes of the people in one frame, left to right: detect one, blank them out, detect again."""
+    """Boxes of the people in one frame, left to right: detect one, blank them out, detect again.
+
+    The landmarks' box is smaller than the body (hair, clothes, hands): the blanked area is twice its
+    size, and a detection centred inside an earlier person's doubled box is that person's remains; so is
+    one whose shoulders are less than half as wide on screen as the first person's (dancers filmed
+    together are of similar size in the picture)."""
     work = frame.copy()
-    boxes = []
+    boxes: list[np.ndarray] = []
+    first_width = 0.0
     with _pose(mp, static=True) as pose:
         for _ in range(MAX_PEOPLE):
             found = _unpack(_process(pose, work), (0.0, 0.0), (frame.shape[1], frame.shape[0]))
@@ -109,9 +120,16 @@ def find_people(mp: ModuleType, frame: np.ndarray) -> list[np.ndarray]:
             if found is None or found[2][[11, 12]].min() < 0.8:
                 break
             box = _box(found[1], found[2])
+            centre = (box[:2] + box[2:]) / 2
+            width = float(np.linalg.norm(found[1][11] - found[1][12]))
+            if any(np.all(centre >= g[:2]) and np.all(centre <= g[2:]) for g in (_grown(b, 2.0) for b in boxes)):
+                break
+            if width < 0.5 * first_width:
+                break
+            first_width = first_width or width
             boxes.append(box)
-            x0, y0, x1, y1 = _crop_window(box, frame.shape[1], frame.shape[0])
-            work[max(y0, 0): max(y1, 0), max(x0, 0): max(x1, 0)] = np.uint8(127)
+            x0, y0, x1, y1 = np.clip(_grown(box, 2.0), 0, None).astype(int)
+            work[y0:y1, x0:x1] = np.uint8(127)
     return sorted(boxes, key=lambda b: (b[0] + b[2]) / 2)
 
 
