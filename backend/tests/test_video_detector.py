@@ -12,7 +12,8 @@ import pytest
 
 from choreo.cli import main
 
-mp = pytest.importorskip("mediapipe", reason="the pose model comes with the extra: pip install 'choreo[video]'")
+mp = pytest.importorskip("mediapipe", reason="the pose model comes with the extra: pip install 'choreo[video]'",
+                         exc_type=ImportError)
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image holds the test photograph")
 
 from choreo.importers import load_motions  # noqa: E402
