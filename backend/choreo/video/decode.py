@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,16 @@ MAX_SECONDS = 20 * 60.0
 DETECT_MAX_SIDE = 640
 # Pose is detected at up to this rate: 60-fps videos are decimated by an integer factor (no jitter).
 MAX_DETECT_FPS = 30.0
+
+
+class _ScaledOnPurpose(logging.Filter):
+    """imageio-ffmpeg warns when frames are read smaller than the source: we scale down on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "is different from the source frame size" not in record.getMessage()
+
+
+logging.getLogger("imageio_ffmpeg").addFilter(_ScaledOnPurpose())
 
 
 @dataclass

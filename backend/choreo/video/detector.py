@@ -11,9 +11,11 @@ follows them by feeding the detector a crop around where they were in the frame 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from types import ModuleType
 
 import numpy as np
@@ -46,16 +48,37 @@ def require_mediapipe() -> ModuleType:
     return mediapipe
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Silence what MediaPipe's C++ and TFLite print on start-up (delegate and feedback-tensor notices).
+
+    Python exceptions still propagate; only the process's file descriptor 2 is pointed at /dev/null."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _pose(mp: ModuleType, static: bool):  # noqa: ANN202 - mediapipe's Pose class
-    return mp.solutions.pose.Pose(static_image_mode=static, model_complexity=MODEL_COMPLEXITY,
-                                  smooth_landmarks=False, enable_segmentation=False,
-                                  min_detection_confidence=MIN_DETECTION_CONFIDENCE,
-                                  min_tracking_confidence=0.5)
+    with _quiet_native_stderr():
+        return mp.solutions.pose.Pose(static_image_mode=static, model_complexity=MODEL_COMPLEXITY,
+                                      smooth_landmarks=False, enable_segmentation=False,
+                                      min_detection_confidence=MIN_DETECTION_CONFIDENCE,
+                                      min_tracking_confidence=0.5)
 
 
-def _process(pose, frame: np.ndarray):  # noqa: ANN001, ANN202
+def _process(pose, frame: np.ndarray, quiet: bool = False):  # noqa: ANN001, ANN202
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if quiet:  # the first frame of a graph: where the start-up notices come
+            with _quiet_native_stderr():
+                return pose.process(frame)
         return pose.process(frame)
 
 
@@ -115,7 +138,7 @@ def find_people(mp: ModuleType, frame: np.ndarray) -> list[np.ndarray]:
     first_width = 0.0
     with _pose(mp, static=True) as pose:
         for _ in range(MAX_PEOPLE):
-            found = _unpack(_process(pose, work), (0.0, 0.0), (frame.shape[1], frame.shape[0]))
+            found = _unpack(_process(pose, work, quiet=not boxes), (0.0, 0.0), (frame.shape[1], frame.shape[0]))
             # A blanked-out frame sometimes yields a faint ghost: only clearly seen shoulders count.
             if found is None or found[2][[11, 12]].min() < 0.8:
                 break
@@ -157,14 +180,14 @@ def detect_track(frames: Iterable[np.ndarray], info: VideoInfo, *, person: str |
     wanted = parse_person(person)
     keep = keep or set()
     worlds, images, vises, kept = [], [], [], {}
-    box, most = None, 0
+    box, most, quieted = None, 0, False
     with _pose(mp, static=False) as pose:
         for i, frame in enumerate(frames):
             if i in keep:
                 kept[i] = frame.copy()
             found = None
             if wanted is None:
-                found = _unpack(_process(pose, frame), (0.0, 0.0), (info.width, info.height))
+                found = _unpack(_process(pose, frame, quiet=i == 0), (0.0, 0.0), (info.width, info.height))
             else:
                 if box is None:
                     people = find_people(mp, frame)
@@ -177,7 +200,8 @@ def detect_track(frames: Iterable[np.ndarray], info: VideoInfo, *, person: str |
                     window = _crop_window(box, info.width, info.height)
                     crop, _ = _crop(frame, window)
                     side = window[2] - window[0]
-                    found = _unpack(_process(pose, crop), window[:2], (side, side))
+                    found = _unpack(_process(pose, crop, quiet=not quieted), window[:2], (side, side))
+                    quieted = True
                     if found is not None:
                         box = _box(found[1], found[2])
             if found is None:

@@ -31,7 +31,7 @@ from choreo.video.landmarks import (
 from choreo.video.root import DEFAULT_FOV_DEG, camera_root_path, ground_root
 
 FOOT_CONTACT_HEIGHT = 0.05  # m: toe or ankle (above its standing height) this low ...
-FOOT_CONTACT_SPEED = 0.4  # m/s: ... and this slow is planted
+FOOT_CONTACT_SPEED = 0.8  # m/s: ... and this slow is planted (monocular feet jitter: 0.4 caught too few)
 ANKLE_STANDING_HEIGHT = 0.07  # m: an ankle's height above the floor when the foot is flat
 # Per-clip thresholds behind the report's verdict.
 USABLE_TRACKED = 0.8
