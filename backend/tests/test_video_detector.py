@@ -157,10 +157,11 @@ def test_import_video_cli_writes_motion_report_and_pictures(videos, tmp_path, ca
     assert main(["import-video", str(videos["plain"]), "--out", str(out), "--text", "a person waves"]) == 0
     printed = capsys.readouterr().out
     assert "tracked 100%" in printed and "verdict" in printed
-    report = json.loads((tmp_path / "astro_report.json").read_text())
-    assert report["tracked_fraction"] == 1.0 and report["clips"][0]["bone_error_max_m"] < 1e-4
+    saved = json.loads(out.read_text())
+    quality = saved[0]["quality"]
+    assert quality["tracked_fraction"] == 1.0 and quality["clip"]["bone_error_max_m"] < 1e-4
     for name in ("astro_overlay.png", "astro_sheet.png"):
         assert (tmp_path / name).stat().st_size > 10_000
-    motions = load_motions(out)  # the motion file is training JSON: prepare-data reads it
+    motions = load_motions(tmp_path)  # the folder holds training JSON and pictures: prepare-data reads it
     assert len(motions) == 1 and motions[0].text == "a person waves"
     assert motions[0].num_frames == FRAMES * 20 // FPS

@@ -1,6 +1,6 @@
 """`choreo import-video VIDEO [--out FILE] [--person auto|N] [--start S --end S] [--mirror]`: a dance video
-→ 3-D motion on our skeleton (training JSON, loadable by `prepare-data`), a quality report, an overlay of
-the detected skeleton on the video's frames and a contact sheet of the result."""
+→ 3-D motion on our skeleton (training JSON, loadable by `prepare-data`, with the quality report inside), an
+overlay of the detected skeleton on the video's frames and a contact sheet of the result."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from choreo.video.pipeline import import_video
-    from choreo.video.report import summary_lines, write_overlay, write_report
+    from choreo.video.report import summary_lines, write_overlay
 
     if not 10.0 <= args.fov <= 150.0:
         raise ChoreoError(f"--fov must be between 10 and 150 degrees, got {args.fov:g}")
@@ -40,13 +40,16 @@ def run(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     result = import_video(video, start=args.start, end=args.end, mirror=args.mirror, person=args.person,
                           fov_deg=args.fov, overlay_frames=OVERLAY_FRAMES)
+    # The report travels inside the motion file (readers ignore extra keys): a separate .json beside it
+    # would be taken for motion by `prepare-data FOLDER`.
+    shared = {k: v for k, v in result.report.items() if k != "clips"}
     clips = []
-    for m in result.motions:
+    for m, quality in zip(result.motions, result.report["clips"], strict=True):
         m.text, m.style = args.text or m.text, args.style or m.style
-        clips.append({"motion": m.joints.round(5).tolist(), "text": m.text, "style": m.style})
+        clips.append({"motion": m.joints.round(5).tolist(), "text": m.text, "style": m.style,
+                      "source": str(video), "quality": {**shared, "clip": quality}})
     out.write_text(json.dumps(clips, separators=(",", ":")))
     stem = out.with_suffix("")
-    report = write_report(result.report, f"{stem}_report.json")
     overlay = write_overlay(result.track, result.frames, f"{stem}_overlay.png", args.start or 0.0)
     from choreo.formats.contact_sheet import write_contact_sheet
 
@@ -56,5 +59,5 @@ def run(args: argparse.Namespace) -> int:
           f"({timing['frames_per_s']:.1f} video frames/s)")
     for line in summary_lines(result.report):
         print(line)
-    print(f"  motion: {out}\n  report: {report}\n  overlay: {overlay}\n  contact sheet: {sheet}")
+    print(f"  motion (with the report as \"quality\"): {out}\n  overlay: {overlay}\n  contact sheet: {sheet}")
     return 0

@@ -1,9 +1,8 @@
-"""What a person looks at to judge a capture: the quality report (JSON + a few printed lines) and an
-overlay sheet — sampled source frames with the detected skeleton drawn over them."""
+"""What a person looks at to judge a capture: the quality report in a few printed lines, and an overlay
+sheet — sampled source frames with the detected skeleton drawn over them."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -40,12 +39,6 @@ def summary_lines(report: dict) -> list[str]:
     lines.append("  verdict: " + ("usable" if report["usable"] else
                                   "check the overlay: little tracking, low confidence or an unstable body"))
     return lines
-
-
-def write_report(report: dict, path: str | Path) -> Path:
-    path = Path(path)
-    path.write_text(json.dumps(report, indent=1))
-    return path
 
 
 def write_overlay(track: PoseTrack, frames: dict[int, np.ndarray], path: str | Path, start_s: float = 0.0) -> Path:
