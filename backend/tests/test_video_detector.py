@@ -19,6 +19,7 @@ skimage_data = pytest.importorskip("skimage.data", reason="scikit-image holds th
 from choreo.importers import load_motions  # noqa: E402
 from choreo.video.decode import open_video  # noqa: E402
 from choreo.video.detector import detect_track, find_people, require_mediapipe  # noqa: E402
+from choreo.video.landmarks import mediapipe_to_ours, trunk_frame  # noqa: E402
 
 W, H, FPS, FRAMES = 320, 240, 30, 60
 POINTS = (0, 7, 8, 11, 12)  # nose, ears, shoulders: the landmarks the photo shows clearly
@@ -102,6 +103,9 @@ def test_detector_follows_the_moving_scaled_photo(videos, reference):
     assert np.percentile(err[:, 3:], 95) < 0.15  # shoulders: the spacesuit's padding hides where they are
     # Its 3-D world landmarks have the dancer's left at image right (the astronaut faces the camera).
     assert np.median(track.world[:, 11, 0] - track.world[:, 12, 0]) > 0.2
+    # ... and in our axes she faces +Z (toward the camera) with her left at +X: a proper body, not a mirror.
+    _, axes, _ = trunk_frame(mediapipe_to_ours(track.world))
+    assert np.median(axes[:, 2, 2]) > 0.8 and np.median(axes[:, 0, 0]) > 0.8
 
 
 def test_mirrored_video_read_with_mirror_gives_the_plain_motion(videos, reference):

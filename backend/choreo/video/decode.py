@@ -101,7 +101,10 @@ def open_video(
     duration = float(meta.get("duration") or 0.0)
     if not source_fps > 0 or not math.isfinite(source_fps):
         raise ChoreoError(f"{path}: the video has no frame rate (a still image?)")
-    stop = min(float(end), duration) if end is not None and duration > 0 else (end or duration)
+    if duration > 0:
+        stop = min(float(end), duration) if end is not None else duration
+    else:  # a stream without a duration in its header: read up to the limit
+        stop = float(end) if end is not None else start + max_seconds
     if not stop or stop <= start:
         raise ChoreoError(f"{path}: nothing to read between {start:g} s and {stop or 0:g} s (video is {duration:g} s)")
     if stop - start > max_seconds:
