@@ -169,3 +169,11 @@ def test_import_video_cli_writes_motion_report_and_pictures(videos, tmp_path, ca
     motions = load_motions(tmp_path)  # the folder holds training JSON and pictures: prepare-data reads it
     assert len(motions) == 1 and motions[0].text == "a person waves"
     assert motions[0].num_frames == FRAMES * 20 // FPS
+
+
+def test_prepare_data_reads_a_video_directly(videos, tmp_path, capsys):
+    motions = load_motions(videos["plain"])
+    assert len(motions) == 1 and motions[0].performance == "astronaut"
+    assert motions[0].meta["video"]["filled_frames"] == 0
+    assert main(["prepare-data", str(videos["plain"]), "--out", str(tmp_path / "ds"), "--val-fraction", "0"]) == 0
+    assert (tmp_path / "ds" / "clips.npz").is_file()
