@@ -21,6 +21,8 @@ from choreo.video.decode import open_video  # noqa: E402
 from choreo.video.detector import detect_track, find_people, require_mediapipe  # noqa: E402
 from choreo.video.landmarks import mediapipe_to_ours, trunk_frame  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("ignore:SymbolDatabase.GetPrototype:UserWarning")  # mediapipe + protobuf 4
+
 W, H, FPS, FRAMES = 320, 240, 30, 60
 POINTS = (0, 7, 8, 11, 12)  # nose, ears, shoulders: the landmarks the photo shows clearly
 SWAP = {0: 0, 7: 8, 8: 7, 11: 12, 12: 11}
