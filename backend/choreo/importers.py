@@ -18,6 +18,7 @@ import numpy as np
 from choreo.errors import ChoreoError
 from choreo.formats import asf_amc, bvh_reader, cleanup, joint_maps
 from choreo.motion import Motion
+from choreo.video import VIDEO_SUFFIXES  # names only: mediapipe is imported when a video is read
 
 SUPPORTED = (
     "BVH (.bvh, any rig with recognisable joint names or a --joint-map JSON); "
@@ -26,6 +27,7 @@ SUPPORTED = (
     "AIST++ SMPL pickles (.pkl, needs allow_pickle and an SMPL offsets JSON); "
     "HumanML3D (.npy of [N,22,3] joints or [N,263] features, "
     "or a folder with new_joints/ or new_joint_vecs/); "
+    "dance videos (.mp4, .mov, .webm, .mkv, .m4v, .avi; needs choreo[video]); "
     "or a folder of these"
 )
 
@@ -185,10 +187,14 @@ def _load_file(
         from choreo.formats import humanml3d
 
         return [humanml3d.load_npy(path, fps=fps)]
+    if suffix in VIDEO_SUFFIXES:
+        from choreo.video.pipeline import load_video
+
+        return load_video(path, fps=fps)
     raise ChoreoError(f"{path}: unsupported file type {suffix or '(none)'}; supported: {SUPPORTED}")
 
 
-LOADABLE_SUFFIXES = (".bvh", ".amc", ".json", ".npz", ".pkl", ".pickle", ".npy")
+LOADABLE_SUFFIXES = (".bvh", ".amc", ".json", ".npz", ".pkl", ".pickle", ".npy") + VIDEO_SUFFIXES
 
 
 def load_motions(
