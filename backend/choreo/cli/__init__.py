@@ -14,7 +14,7 @@ import os
 import pkgutil
 import sys
 
-from choreo.cli._args import OneLineParser
+from choreo.cli._args import OneLineParser, one_line
 from choreo.errors import ChoreoError
 
 
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ChoreoError as exc:
-        print(f"choreo {args.command}: error: {exc}", file=sys.stderr)
+        print(f"choreo {args.command}: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -15,7 +15,12 @@ class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (no usage block) pointing at --help."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other unprintable characters escaped, so a message stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _number(kind: type, text: str) -> float | int:

@@ -167,8 +167,14 @@ def load_npz(path: Path, allow_pickle: bool = False, fps: float | None = None) -
             raise ChoreoError(f"{path}: pickled 'data' must be a dict with 'motions', 'texts', 'styles'")
         return _from_columns(data["motions"], data.get("texts"), data.get("styles"), path, fps)
     if "motions" in arrays and "lengths" in arrays:
-        lengths = np.asarray(arrays["lengths"], dtype=np.int64).reshape(-1)
+        try:
+            lengths = np.asarray(arrays["lengths"], dtype=np.int64).reshape(-1)
+        except (ValueError, TypeError):
+            raise ChoreoError(f"{path}: 'lengths' must be whole numbers of frames") from None
         flat = arrays["motions"]
+        if flat.ndim != 3 or len(lengths) == 0 or (lengths < 1).any():
+            raise ChoreoError(f"{path}: with 'lengths', 'motions' must be [sum of frames, 22, 3] and every length "
+                              f">= 1 (found motions {list(flat.shape)}, lengths {lengths.tolist()[:5]})")
         if lengths.sum() != len(flat):
             raise ChoreoError(
                 f"{path}: lengths add up to {lengths.sum()} frames but motions hold {len(flat)}"
