@@ -16,7 +16,6 @@ from pathlib import Path
 from choreo.errors import ChoreoError
 from choreo.formats.bvh_writer import write_bvh
 from choreo.formats.motion_json import sample_file_name, write_motion_json
-from choreo.formats.preview_video import write_preview_video
 from choreo.formats.results_npy import write_results_npy
 from choreo.motion import Motion
 
@@ -99,6 +98,8 @@ def write_outputs(
     if npy:
         written += write_results_npy(motions, captions, out / "results.npy", num_repetitions)
     if video:
+        from choreo.formats.preview_video import write_preview_video  # matplotlib: imported only when drawn
+
         one_prompt = len(set(captions)) == 1
         title = captions[0] if one_prompt else ""
         labels = [f"sample {i}" if one_prompt else f"{i}: {c[:30]}" for i, c in enumerate(captions)]
