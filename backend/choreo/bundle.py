@@ -89,8 +89,14 @@ def _read_checkpoint(path: Path) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt files raise many types (UnpicklingError, IndexError, struct.error)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ChoreoError(f"{path} is not a readable checkpoint (truncated or corrupt?): {first[:200]}") from exc
+        # torch's own text is not shown: it names internals and advises weights_only=False, which would let
+        # the file run code. Say what is wrong with the user's file instead.
+        if "Weights only load failed" in str(exc):
+            raise ChoreoError(f"{path}: holds Python objects besides tensors, which choreo does not load (they "
+                              "could run code); a model file must hold only weights and plain values, e.g. "
+                              "torch.save(model.state_dict(), path)") from None
+        raise ChoreoError(f"{path}: not a readable PyTorch checkpoint (truncated, damaged or another kind of "
+                          f"file; {type(exc).__name__}); download or copy it again") from None
     if not isinstance(obj, dict):
         raise ChoreoError(f"{path} does not hold a state dict (found {type(obj).__name__})")
     return obj
@@ -106,6 +112,8 @@ def clean_official_state_dict(sd: dict, prefer_ema: bool = True) -> dict:
 
 
 def _load_weights(model: MDM, sd: dict, path: Path) -> None:
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ChoreoError(f"{path}: the weights are not a state dict of tensors")
     try:
         model.load_state_dict(sd, strict=True)
     except RuntimeError as exc:
@@ -164,16 +172,20 @@ def _load_choreo_bundle(file: Path, ckpt: dict, device: str) -> ModelBundle:
         facing = str(args.get("root_facing", FACING_HUMANML3D))
         if facing not in ROOT_FACINGS:
             raise ValueError(f"unknown root_facing {facing!r}")
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ChoreoError(f"{file}: incomplete bundle ({exc})") from exc
-    model = MDM(config)
-    _load_weights(model, ckpt["model"], file)
+        model = MDM(config)
+        weights = ckpt["model"]
+    except (KeyError, TypeError, ValueError, AttributeError, AssertionError) as exc:
+        raise ChoreoError(f"{file}: incomplete bundle ({type(exc).__name__}: {str(exc)[:120]})") from None
+    _load_weights(model, weights, file)
     return ModelBundle(model.to(device).eval(), normalizer, steps, encoder, "choreo", file, window,
                        ckpt.get("card", {}), sampling, facing)
 
 
 def _load_official(file: Path, ckpt: dict, data_path: str | Path | None, device: str) -> ModelBundle:
-    args = read_json_object(file.parent / "args.json", "the checkpoint's args.json must sit beside it")
+    args = read_json_object(
+        file.parent / "args.json",
+        "the official checkpoint's args.json must sit beside it; `python3 scripts/download_mdm_model.py "
+        f"--from {file} --force` (from backend/) writes it and checks the file")
     if args.get("arch", "trans_enc") != "trans_enc":
         raise ChoreoError(f"{file}: architecture {args.get('arch')!r} is not supported (only trans_enc)")
     if args.get("text_encoder_type", "clip") != "clip" or args.get("dataset", "humanml") != "humanml":

@@ -3,6 +3,10 @@
 Keys: mdm_repo_path (accepted and ignored: this project implements MDM itself), model_path, data_path,
 dataset, and optionally clip_path (a local CLIP ViT-B/32 folder for the official checkpoints).
 Relative paths are relative to the config file's folder.
+
+The file used: --config, else $CHOREO_CONFIG, else mdm_config.json in the current folder (the setup guide
+runs its commands from backend/), else backend/mdm_config.json of a source checkout. Without one, the
+default model shipped inside the package (choreo/default_model, also in a wheel) is used.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from pathlib import Path
 from choreo.errors import ChoreoError
 from choreo.json_file import read_json_object
 
-BACKEND_DIR = Path(__file__).resolve().parents[1]
-CONFIG_FILE = BACKEND_DIR / "mdm_config.json"
-DEFAULT_MODEL = BACKEND_DIR / "models" / "default" / "final_model.pt"
+BACKEND_DIR = Path(__file__).resolve().parents[1]  # backend/ in a source checkout; site-packages when installed
+CONFIG_NAME = "mdm_config.json"
+CONFIG_FILE = BACKEND_DIR / CONFIG_NAME
+# Package data (a link to backend/models/default in the source tree, the files themselves in a wheel).
+DEFAULT_MODEL = (Path(__file__).resolve().parent / "default_model").resolve() / "final_model.pt"
 OFFICIAL_MODEL = BACKEND_DIR / "models" / "mdm" / "humanml_trans_enc_512" / "model000475000.pt"
 
 
@@ -31,8 +37,10 @@ class MDMSettings:
 
 
 def load_settings(path: str | Path | None = None) -> MDMSettings:
-    """Read mdm_config.json (CHOREO_CONFIG or backend/mdm_config.json); no file means the shipped model."""
-    file = Path(path or os.environ.get("CHOREO_CONFIG") or CONFIG_FILE)
+    """Read mdm_config.json (see the module's docstring for which one); no file means the shipped model."""
+    given = path or os.environ.get("CHOREO_CONFIG")
+    here = Path.cwd() / CONFIG_NAME
+    file = Path(given) if given else (here if here.is_file() else CONFIG_FILE)
     if not file.is_file():
         if path:
             raise ChoreoError(f"config file not found: {file}")

@@ -127,6 +127,10 @@ class TrainingSet:
             sp["performances"].add(i.performance)
         for sp in out["splits"].values():
             sp["performances"] = sorted(sp["performances"])
+        # Sums of float minutes print as 0.30000000000000004: keep 4 decimals (6 ms).
+        out["minutes"] = round(out["minutes"], 4)
+        for group in (*out["styles"].values(), *out["splits"].values()):
+            group["minutes"] = round(group["minutes"], 4)
         out["mirrored"] = any(i.mirrored for i in self.info)
         return out
 

@@ -9,15 +9,46 @@ For N clips (N = num_samples * num_repetitions, ordered rep-major like MDM):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from choreo.errors import ChoreoError
 from choreo.formats.bvh_writer import write_bvh
 from choreo.formats.motion_json import sample_file_name, write_motion_json
-from choreo.formats.preview_video import write_preview_video
 from choreo.formats.results_npy import write_results_npy
 from choreo.motion import Motion
+
+# Every file name write_outputs can leave, so a reused folder is recognised and cleared of an earlier run.
+_OUTPUT_NAME = re.compile(r"^(motion(_\d{2,})?\.(bvh|json)|results\.npy|results\.txt|results_len\.txt|preview\.mp4)$")
+
+
+def earlier_outputs(out: Path) -> list[Path]:
+    """The files of an earlier `choreo generate` run in `out` (empty if there are none)."""
+    if not out.is_dir():
+        return []
+    return sorted(p for p in out.iterdir() if p.is_file() and _OUTPUT_NAME.match(p.name))
+
+
+def prepare_output_folder(out_dir: str | Path, force: bool = False) -> Path:
+    """Check (before any work) that `out_dir` can take a new run; create it; with `force`, delete the files
+    of an earlier run there, so runs never mix (a 2-sample run after a 4-sample one would leave
+    motion_02/03 of the old prompt beside the new files)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ChoreoError(f"--out {out}: is a file, not a folder; choose a folder name")
+    old = earlier_outputs(out)
+    if old and not force:
+        names = ", ".join(p.name for p in old[:4]) + (" ..." if len(old) > 4 else "")
+        raise ChoreoError(f"--out {out}: already holds an earlier run ({names}); choose another folder or add "
+                          "--force to replace those files")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for p in old:
+            p.unlink()
+    except OSError as exc:
+        raise ChoreoError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+    return out
 
 
 def _captions(motions: Sequence[Motion], text: str | Sequence[str]) -> list[str]:
@@ -67,6 +98,8 @@ def write_outputs(
     if npy:
         written += write_results_npy(motions, captions, out / "results.npy", num_repetitions)
     if video:
+        from choreo.formats.preview_video import write_preview_video  # matplotlib: imported only when drawn
+
         one_prompt = len(set(captions)) == 1
         title = captions[0] if one_prompt else ""
         labels = [f"sample {i}" if one_prompt else f"{i}: {c[:30]}" for i, c in enumerate(captions)]

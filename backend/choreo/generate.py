@@ -65,6 +65,8 @@ class GenerationRequest:
             raise ChoreoError(f"--steps must be between 1 and the model's {diffusion_steps} diffusion steps")
         if not 0.0 <= self.smooth_sigma <= 5.0:
             raise ChoreoError(f"--smooth must be between 0 and 5 frames, got {self.smooth_sigma:g}")
+        if self.seed is not None and not 0 <= self.seed < 2**32:
+            raise ChoreoError(f"--seed must be between 0 and 2^32-1, got {self.seed}")
         if not 0.0 <= self.guidance <= 20.0:
             raise ChoreoError(f"--guidance must be between 0 and 20, got {self.guidance:g}")
         if self.overlap_frames is None:

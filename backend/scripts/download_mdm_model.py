@@ -13,6 +13,7 @@ nothing in the file can run code). Exit code 0 on success, 2 with a one-paragrap
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -45,13 +46,21 @@ class Failure(Exception):
     """A problem reported to the user as a message and exit code 2."""
 
 
+def python_name() -> str:
+    """How to call the Python running this script in a hint: its name if that is on PATH, else its path."""
+    exe = Path(sys.executable)
+    found = shutil.which(exe.name)
+    return exe.name if found and Path(found).resolve() == exe.resolve() else str(exe)
+
+
 def manual_steps(dest: Path) -> str:
     return (
         "Manual download (the setup guide's option 2):\n"
         f"  1. Visit {README_URL}\n"
         f"  2. Download the HumanML3D model 'humanml-encoder-512' ({RELEASE_ZIP})\n"
-        f"  3. Run: python3.12 scripts/download_mdm_model.py --from /path/to/{RELEASE_ZIP}\n"
-        f"     (or unzip it and save {MODEL_NAME} and args.json in {dest}/)"
+        f"  3. Run: {python_name()} scripts/download_mdm_model.py --from /path/to/{RELEASE_ZIP}\n"
+        f"     (or unzip it and run: {python_name()} scripts/download_mdm_model.py --from /path/to/{MODEL_NAME} "
+        "--force, which writes args.json beside it)"
     )
 
 
@@ -120,8 +129,9 @@ def stage_from_file(src: Path, stage: Path) -> list[str]:
     return [f"no args.json beside {src}"]
 
 
-def validate(stage: Path) -> dict:
-    """Load the staged checkpoint into our network; HumanML3D Mean/Std are not needed for this check."""
+def validate(stage: Path, shown: str | Path) -> dict:
+    """Load the staged checkpoint into our network; HumanML3D Mean/Std are not needed for this check.
+    Messages name `shown` (the user's file), not the temporary copy."""
     import numpy as np
 
     from choreo.bundle import load_bundle
@@ -133,7 +143,8 @@ def validate(stage: Path) -> dict:
         try:
             return load_bundle(stage / MODEL_NAME, data_path=stats).summary()
         except ChoreoError as exc:
-            raise Failure(f"the checkpoint did not validate: {exc}") from exc
+            message = str(exc).replace(str(stage / MODEL_NAME), str(shown)).replace(str(stage), str(shown))
+            raise Failure(f"the checkpoint did not validate: {message}") from None
 
 
 def network_ok(host: str = "drive.google.com", timeout: float = 5.0) -> bool:
@@ -152,7 +163,7 @@ def download(stage: Path, dest: Path) -> list[str]:
     except ImportError as exc:
         raise Failure(
             "cannot download automatically: the package gdown is not installed "
-            f"(pip3.12 install gdown).\n{manual_steps(dest)}"
+            f"({python_name()} -m pip install gdown).\n{manual_steps(dest)}"
         ) from exc
     if not network_ok():
         raise Failure(f"cannot download: no network connection to Google Drive.\n{manual_steps(dest)}")
@@ -189,8 +200,24 @@ def stats_hint(dest: Path) -> str:
         if (folder / "Mean.npy").is_file() and (folder / "Std.npy").is_file():
             return f"HumanML3D Mean.npy/Std.npy: found in {folder}."
     return (f"Note: generating with this checkpoint also needs HumanML3D's Mean.npy and Std.npy "
-            f"(github.com/EricGuo5513/HumanML3D); put them in {dest}/ or under data_path of mdm_config.json. "
-            "It also needs CLIP ViT-B/32 text weights (clip_path in mdm_config.json).")
+            f"(github.com/EricGuo5513/HumanML3D); put them in {dest}/ or under data_path of mdm_config.json.")
+
+
+def clip_hint() -> str:
+    """Whether the CLIP ViT-B/32 text weights the official checkpoint needs are configured."""
+    try:
+        from choreo.config import load_settings
+
+        clip = load_settings().clip_path
+    except Exception:  # a broken config must not hide the success of the download
+        clip = None
+    clip = clip or (Path(os.environ["CHOREO_CLIP_PATH"]) if os.environ.get("CHOREO_CLIP_PATH") else None)
+    if clip and (clip / "config.json").is_file():
+        return f"CLIP ViT-B/32 text weights: found in {clip}."
+    return ("Note: generating with this checkpoint also needs CLIP ViT-B/32's text weights, which no package "
+            "ships: put the Hugging Face folder of openai/clip-vit-base-patch32 on disk and set \"clip_path\" in "
+            "mdm_config.json (or CHOREO_CLIP_PATH, or choreo generate --clip-path); until then generation stops "
+            "with this message.")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -198,13 +225,35 @@ def run(args: argparse.Namespace) -> int:
     target = dest / MODEL_NAME
     require_project()
     if target.is_file() and not args.force and not args.source:
-        summary = validate(dest)
+        summary = validate(dest, target)
         print(f"{target} is already in place and loads ({summary['parameters']:,} parameters). "
               "Use --force with --from to replace it.")
         return 0
     if target.is_file() and args.source and not args.force:
         raise Failure(f"{target} already exists; add --force to replace it")
+    made = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]  # removed again on failure
     dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        summary, notes = _place(args, dest, target)
+    except BaseException:
+        for folder in made:  # innermost first: a failed run leaves no empty folders behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    for note in notes:
+        print(f"note: {note}")
+    print(f"OK: {target}\n    {summary['parameters']:,} parameters, {summary['layers']} layers, "
+          f"latent {summary['latent_dim']}, {summary['diffusion_steps']} diffusion steps, "
+          f"text encoder {summary['text_encoder']}")
+    print(stats_hint(dest))
+    print(clip_hint())
+    shown = target.relative_to(BACKEND) if target.is_relative_to(BACKEND) else target
+    print(f"To use it, set \"model_path\" in mdm_config.json to \"{shown}\".")
+    return 0
+
+
+def _place(args: argparse.Namespace, dest: Path, target: Path) -> tuple[dict, list[str]]:
+    """Stage, validate and move the checkpoint and args.json into `dest`."""
     with tempfile.TemporaryDirectory(prefix=".incoming-", dir=dest.parent) as tmp:
         stage = Path(tmp)
         if args.source:
@@ -217,19 +266,11 @@ def run(args: argparse.Namespace) -> int:
         if not (stage / "args.json").is_file():
             (stage / "args.json").write_text(json.dumps(DEFAULT_ARGS, indent=2) + "\n")
             notes.append("wrote the release's known args.json (mdm-spec §5.1) beside it")
-        summary = validate(stage)
+        summary = validate(stage, Path(args.source).expanduser() if args.source else target)
         dest.mkdir(parents=True, exist_ok=True)
         for name in (MODEL_NAME, "args.json"):
             (stage / name).replace(dest / name)
-    for note in notes:
-        print(f"note: {note}")
-    print(f"OK: {target}\n    {summary['parameters']:,} parameters, {summary['layers']} layers, "
-          f"latent {summary['latent_dim']}, {summary['diffusion_steps']} diffusion steps, "
-          f"text encoder {summary['text_encoder']}")
-    print(stats_hint(dest))
-    shown = target.relative_to(BACKEND) if target.is_relative_to(BACKEND) else target
-    print(f"To use it, set \"model_path\" in mdm_config.json to \"{shown}\".")
-    return 0
+    return summary, notes
 
 
 def main(argv: list[str] | None = None) -> int:

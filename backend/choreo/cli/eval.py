@@ -10,11 +10,14 @@ import argparse
 import json
 import math
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from choreo.errors import ChoreoError
-from choreo.motion import Motion
+
+if TYPE_CHECKING:  # imported lazily at run time: `choreo --help` stays instant
+    import numpy as np
+
+    from choreo.motion import Motion
 
 GENERATE_JSON_GLOBS = ("motion.json", "motion_[0-9]*.json")
 PROTOCOL_WIDTH = 70

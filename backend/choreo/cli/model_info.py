@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from choreo.bundle import load_bundle
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("model-info", help="print a model's architecture, size, text encoder and diffusion steps")
@@ -17,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from choreo.bundle import load_bundle
+
     info = load_bundle(args.path, data_path=args.data_path).summary()
     if args.json:
         print(json.dumps(info, indent=2))

@@ -6,9 +6,7 @@ import argparse
 import csv
 from pathlib import Path
 
-from choreo.dataset import TrainingSet
 from choreo.errors import ChoreoError
-from choreo.motion import Motion
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,10 +38,10 @@ def read_labels(path: str) -> dict[str, dict[str, str]]:
     return {Path(r["file"]).name: r for r in rows} | {Path(r["file"]).stem: r for r in rows}
 
 
-def collect(args: argparse.Namespace) -> list[Motion]:
+def collect(args: argparse.Namespace) -> list:
     from choreo.importers import load_motions
 
-    motions: list[Motion] = []
+    motions = []
     for item in args.inputs:
         motions += load_motions(item, allow_pickle=args.allow_pickle, joint_map=args.joint_map,
                                 smpl_offsets=args.smpl_offsets, fps=args.fps)
@@ -58,6 +56,9 @@ def collect(args: argparse.Namespace) -> list[Motion]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from choreo.dataset import TrainingSet
+    from choreo.motion import Motion
+
     motions = collect(args)
     val = set(args.val_performances.split(",")) if args.val_performances else None
     ts = TrainingSet.build(motions, val_fraction=args.val_fraction, mirror=not args.no_mirror, seed=args.seed,

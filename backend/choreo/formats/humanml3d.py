@@ -48,13 +48,30 @@ def array_to_joints(arr: np.ndarray, source: Path) -> np.ndarray:
     )
 
 
+NPY_MAGIC = b"\x93NUMPY"
+
+
 def _read_npy(path: Path) -> np.ndarray:
+    # np.load takes a file that is not .npy/.npz for a pickle and advises allow_pickle: check the magic first.
     try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise ChoreoError(f"{path}: .npy holds pickled objects, not a numeric array ({exc})") from exc
+        with open(path, "rb") as fh:
+            magic = fh.read(len(NPY_MAGIC))
     except OSError as exc:
-        raise ChoreoError(f"{path}: cannot read .npy ({exc})") from exc
+        raise ChoreoError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if magic != NPY_MAGIC:
+        raise ChoreoError(f"{path}: not a .npy array file (np.save writes one; this file is "
+                          f"{'empty' if not magic else 'something else'})")
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise ChoreoError(f"{path}: .npy holds pickled Python objects, not a numeric array") from None
+        raise ChoreoError(f"{path}: damaged .npy file ({str(exc).splitlines()[0][:120]})") from None
+    except Exception as exc:  # truncated data: EOFError, OSError, ...
+        raise ChoreoError(f"{path}: damaged .npy file ({type(exc).__name__})") from None
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise ChoreoError(f"{path}: .npy holds {arr.dtype} values, not real numbers")
+    return arr
 
 
 def _clip(joints: np.ndarray, path: Path, clip_id: str, text: str, fps: float | None) -> Motion:

@@ -23,10 +23,11 @@ from choreo.motion import Motion
 from choreo.skeleton import FPS, NUM_JOINTS
 
 PICKLE_HINT = (
-    "--allow-pickle (CLI) / allow_pickle=True loads it, but unpickling runs code from the file: "
-    "use it only for files you trust, or re-save as separate arrays: "
-    "np.savez(f, motions=..., texts=np.array(texts), styles=np.array(styles))"
+    "add --allow-pickle to the command (prepare-data, train, scripts/train_model.py; allow_pickle=True in "
+    "Python) to load it, but unpickling runs code from the file: use it only for files you trust, or re-save "
+    "as separate arrays: np.savez(f, motions=..., texts=np.array(texts), styles=np.array(styles))"
 )
+NPY_MAGIC = b"\x93NUMPY"
 
 
 def _clip_joints(motion: Any, path: Path, index: int) -> np.ndarray:
@@ -48,7 +49,19 @@ def _clip_joints(motion: Any, path: Path, index: int) -> np.ndarray:
         )
     if not np.all(np.isfinite(arr)):
         raise ChoreoError(f"{path}: clip {index}: motion contains NaN or infinite values")
-    return arr
+    if len(arr) < 2:
+        raise ChoreoError(f"{path}: clip {index}: {len(arr)} frame(s); a motion needs at least 2")
+    return _y_up(arr, path, index)
+
+
+def _y_up(arr: np.ndarray, path: Path, index: int) -> np.ndarray:
+    """The guide's joints are Y up; Z-up exports (Blender, many mocap tools) would lie on the floor, so a
+    body standing along Z is turned upright, and one with no clear up axis is refused."""
+    turned, up = cleanup.to_y_up(arr)
+    if up == "?":
+        raise ChoreoError(f"{path}: clip {index}: cannot tell which axis is up (head above pelvis along neither "
+                          "Y nor Z); give joints in metres with Y up (or Z up), in our 22-joint order")
+    return turned
 
 
 def _labels(values: Any, n: int, name: str, path: Path) -> list[str]:
@@ -107,6 +120,10 @@ def load_json(path: Path, fps: float | None = None) -> list[Motion]:
         raise ChoreoError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     except json.JSONDecodeError as exc:
         raise ChoreoError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    except UnicodeDecodeError as exc:
+        raise ChoreoError(f"{path}: not a JSON text file (byte {exc.start} is not UTF-8)") from None
+    except RecursionError:
+        raise ChoreoError(f"{path}: JSON nested too deeply to be motion data") from None
     if isinstance(data, dict) and "motions" in data:
         return _from_columns(data["motions"], data.get("texts"), data.get("styles"), path, fps)
     if not isinstance(data, list):
@@ -122,27 +139,42 @@ def load_json(path: Path, fps: float | None = None) -> list[Motion]:
 
 
 def load_npz(path: Path, allow_pickle: bool = False, fps: float | None = None) -> list[Motion]:
+    # np.load takes anything that is not a zip or .npy for a pickle (and then advises allow_pickle):
+    # recognise the file first so a random or empty file is called what it is.
+    if not zipfile.is_zipfile(path):
+        raise ChoreoError(f"{path}: not an NPZ file (np.savez writes a zip archive; this file is "
+                          f"{'empty' if path.stat().st_size == 0 else 'something else'})")
     try:
         npz = np.load(path, allow_pickle=allow_pickle)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise ChoreoError(f"{path}: cannot read NPZ ({exc})") from exc
+    except Exception as exc:  # a damaged zip raises many types (BadZipFile, OSError, EOFError, ...)
+        raise ChoreoError(f"{path}: cannot read NPZ, damaged archive ({type(exc).__name__})") from None
     with npz:
         arrays: dict[str, Any] = {}
         for key in npz.files:
             try:
                 arrays[key] = npz[key]
-            except ValueError as exc:  # object arrays refuse to load without allow_pickle
-                raise ChoreoError(
-                    f"{path}: array {key!r} holds a pickled Python object; {PICKLE_HINT}"
-                ) from exc
+            except ValueError as exc:
+                if "allow_pickle" in str(exc):  # object arrays refuse to load without allow_pickle
+                    raise ChoreoError(
+                        f"{path}: array {key!r} holds a pickled Python object; {PICKLE_HINT}"
+                    ) from None
+                raise ChoreoError(f"{path}: array {key!r} is damaged ({str(exc).splitlines()[0][:120]})") from None
+            except Exception as exc:  # damaged members: zlib.error, BadZipFile, EOFError, UnpicklingError, ...
+                raise ChoreoError(f"{path}: array {key!r} is damaged ({type(exc).__name__})") from None
     if "data" in arrays and arrays["data"].dtype == object:
         data = arrays["data"].item() if arrays["data"].shape == () else arrays["data"]
         if not isinstance(data, dict) or "motions" not in data:
             raise ChoreoError(f"{path}: pickled 'data' must be a dict with 'motions', 'texts', 'styles'")
         return _from_columns(data["motions"], data.get("texts"), data.get("styles"), path, fps)
     if "motions" in arrays and "lengths" in arrays:
-        lengths = np.asarray(arrays["lengths"], dtype=np.int64).reshape(-1)
+        try:
+            lengths = np.asarray(arrays["lengths"], dtype=np.int64).reshape(-1)
+        except (ValueError, TypeError):
+            raise ChoreoError(f"{path}: 'lengths' must be whole numbers of frames") from None
         flat = arrays["motions"]
+        if flat.ndim != 3 or len(lengths) == 0 or (lengths < 1).any():
+            raise ChoreoError(f"{path}: with 'lengths', 'motions' must be [sum of frames, 22, 3] and every length "
+                              f">= 1 (found motions {list(flat.shape)}, lengths {lengths.tolist()[:5]})")
         if lengths.sum() != len(flat):
             raise ChoreoError(
                 f"{path}: lengths add up to {lengths.sum()} frames but motions hold {len(flat)}"

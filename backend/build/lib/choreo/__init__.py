@@ -1,0 +1,3 @@
+"""choreo: a K-pop choreography generator built on our own Motion Diffusion Model."""
+
+__version__ = "0.1.0"

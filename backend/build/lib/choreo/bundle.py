@@ -1,0 +1,266 @@
+"""Model bundles on disk: our own single-file bundle and the official MDM checkpoint layout.
+
+Ours (`final_model.pt`, written by training): one `torch.save` dict holding only tensors and plain values
+  {"choreo_bundle": 1, "model": state_dict, "args": {...}, "mean": [263], "std": [263], "card": {...}}
+with args.json, mean.npy, std.npy and MODEL_CARD.md beside it for people and other tools.
+Official (`model000475000.pt`): a flat state dict or {"model", "model_avg"}, `args.json` beside it, and
+HumanML3D's Mean.npy/Std.npy beside it or under the configured data path.
+Everything is read with `torch.load(weights_only=True)`: nothing in a model file can run code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from choreo.dataset import MAX_WINDOW_FRAMES
+from choreo.errors import ChoreoError
+from choreo.json_file import read_json_object
+from choreo.model import MDM, MDMConfig
+from choreo.representation import FEATURE_DIM, Normalizer
+from choreo.text import CLIP_B32, MINILM
+
+BUNDLE_VERSION = 1
+OFFICIAL_TEXT_DIM = 512
+
+
+@dataclass(frozen=True)
+class SamplingDefaults:
+    """How a model is meant to be sampled when the user does not say (stored in the bundle's args)."""
+
+    steps: int = 50  # DDIM steps
+    guidance: float = 2.5  # classifier-free guidance scale
+
+    @classmethod
+    def from_args(cls, args: dict) -> SamplingDefaults:
+        s = args.get("sampling") or {}
+        return cls(int(s.get("steps", cls.steps)), float(s.get("guidance", cls.guidance)))
+
+    def to_dict(self) -> dict:
+        return {"steps": self.steps, "guidance": self.guidance}
+
+    def fill(self, steps: int | None, guidance: float | None) -> tuple[int, float]:
+        """The given settings, with these defaults wherever one is None."""
+        return (self.steps if steps is None else steps), (self.guidance if guidance is None else guidance)
+
+
+@dataclass
+class ModelBundle:
+    model: MDM
+    normalizer: Normalizer
+    diffusion_steps: int
+    text_encoder: str
+    kind: str  # "choreo" or "official"
+    path: Path
+    window_frames: int  # frames the network was trained on (and samples at)
+    card: dict = field(default_factory=dict)
+    sampling: SamplingDefaults = SamplingDefaults()
+
+    def summary(self) -> dict:
+        c = self.model.config
+        return {
+            "path": str(self.path),
+            "kind": self.kind,
+            "architecture": "trans_enc",
+            "latent_dim": c.latent_dim,
+            "layers": c.num_layers,
+            "heads": c.num_heads,
+            "ff_size": c.ff_size,
+            "parameters": self.model.num_parameters(),
+            "text_encoder": self.text_encoder,
+            "text_dim": c.text_dim,
+            "diffusion_steps": self.diffusion_steps,
+            "window_frames": self.window_frames,
+            "noise_schedule": "cosine",
+            "sampling": self.sampling.to_dict(),
+            "card": self.card,
+        }
+
+
+def _read_checkpoint(path: Path) -> dict:
+    if not path.is_file():
+        raise ChoreoError(f"model file not found: {path}")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt files raise many types (UnpicklingError, IndexError, struct.error)
+        # torch's own text is not shown: it names internals and advises weights_only=False, which would let
+        # the file run code. Say what is wrong with the user's file instead.
+        if "Weights only load failed" in str(exc):
+            raise ChoreoError(f"{path}: holds Python objects besides tensors, which choreo does not load (they "
+                              "could run code); a model file must hold only weights and plain values, e.g. "
+                              "torch.save(model.state_dict(), path)") from None
+        raise ChoreoError(f"{path}: not a readable PyTorch checkpoint (truncated, damaged or another kind of "
+                          f"file; {type(exc).__name__}); download or copy it again") from None
+    if not isinstance(obj, dict):
+        raise ChoreoError(f"{path} does not hold a state dict (found {type(obj).__name__})")
+    return obj
+
+
+def clean_official_state_dict(sd: dict, prefer_ema: bool = True) -> dict:
+    """Unwrap {'model','model_avg'} dicts and drop CLIP weights and the fixed positional tables."""
+    if "model_avg" in sd and prefer_ema:
+        sd = sd["model_avg"]
+    elif "model" in sd and isinstance(sd["model"], dict):
+        sd = sd["model"]
+    return {k: v for k, v in sd.items() if not k.startswith("clip_model.") and not k.endswith(".pe")}
+
+
+def _load_weights(model: MDM, sd: dict, path: Path) -> None:
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ChoreoError(f"{path}: the weights are not a state dict of tensors")
+    try:
+        model.load_state_dict(sd, strict=True)
+    except RuntimeError as exc:
+        own = model.state_dict()
+        missing = sorted(set(own) - set(sd))
+        extra = sorted(set(sd) - set(own))
+        wrong = sorted(k for k in set(own) & set(sd) if tuple(own[k].shape) != tuple(sd[k].shape))
+        raise ChoreoError(
+            f"{path}: weights do not fit the model described by its args "
+            f"(missing {len(missing)} {missing[:3]}, unexpected {len(extra)} {extra[:3]}, wrong shape {wrong[:3]})"
+        ) from exc
+
+
+def _read_stats(path: Path) -> np.ndarray:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ChoreoError(f"cannot read {path}: {exc}") from exc
+    if arr.shape != (FEATURE_DIM,):
+        raise ChoreoError(f"{path} must hold {FEATURE_DIM} values, found shape {arr.shape}")
+    return arr.astype(np.float32)
+
+
+def resolve_model_file(path: str | Path) -> Path:
+    """A model path may name the .pt itself or its folder (final_model.pt, else the newest model*.pt)."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        if (p / "final_model.pt").is_file():
+            return p / "final_model.pt"
+        found = sorted(p.glob("model*.pt"))
+        if not found:
+            raise ChoreoError(f"no model file in {p} (expected final_model.pt or model*.pt)")
+        return found[-1]
+    return p
+
+
+def load_bundle(path: str | Path, data_path: str | Path | None = None, device: str = "cpu") -> ModelBundle:
+    """Load our bundle or an official MDM checkpoint into an eval-mode network."""
+    file = resolve_model_file(path)
+    ckpt = _read_checkpoint(file)
+    if "choreo_bundle" in ckpt:
+        return _load_choreo_bundle(file, ckpt, device)
+    return _load_official(file, ckpt, data_path, device)
+
+
+def _load_choreo_bundle(file: Path, ckpt: dict, device: str) -> ModelBundle:
+    if ckpt.get("choreo_bundle") != BUNDLE_VERSION:
+        raise ChoreoError(f"{file}: bundle version {ckpt.get('choreo_bundle')} is not supported")
+    try:
+        args = ckpt["args"]
+        config = MDMConfig(**args["model"])
+        normalizer = Normalizer(ckpt["mean"].numpy(), ckpt["std"].numpy())
+        steps, encoder = int(args["diffusion_steps"]), str(args["text_encoder"])
+        window = int(args.get("window_frames", MAX_WINDOW_FRAMES))
+        sampling = SamplingDefaults.from_args(args)
+        model = MDM(config)
+        weights = ckpt["model"]
+    except (KeyError, TypeError, ValueError, AttributeError, AssertionError) as exc:
+        raise ChoreoError(f"{file}: incomplete bundle ({type(exc).__name__}: {str(exc)[:120]})") from None
+    _load_weights(model, weights, file)
+    return ModelBundle(model.to(device).eval(), normalizer, steps, encoder, "choreo", file, window,
+                       ckpt.get("card", {}), sampling)
+
+
+def _load_official(file: Path, ckpt: dict, data_path: str | Path | None, device: str) -> ModelBundle:
+    args = read_json_object(
+        file.parent / "args.json",
+        "the official checkpoint's args.json must sit beside it; `python3 scripts/download_mdm_model.py "
+        f"--from {file} --force` (from backend/) writes it and checks the file")
+    if args.get("arch", "trans_enc") != "trans_enc":
+        raise ChoreoError(f"{file}: architecture {args.get('arch')!r} is not supported (only trans_enc)")
+    if args.get("text_encoder_type", "clip") != "clip" or args.get("dataset", "humanml") != "humanml":
+        raise ChoreoError(f"{file}: only HumanML3D models with CLIP text conditioning are supported")
+    config = MDMConfig(
+        latent_dim=int(args.get("latent_dim", 512)),
+        num_layers=int(args.get("layers", 8)),
+        cond_mask_prob=float(args.get("cond_mask_prob", 0.1)),
+        text_dim=OFFICIAL_TEXT_DIM,
+        ff_size=1024,
+        num_heads=4,
+    )
+    model = MDM(config)
+    _load_weights(model, clean_official_state_dict(ckpt, prefer_ema=bool(args.get("use_ema", False))), file)
+    normalizer = _official_stats(file, data_path)
+    return ModelBundle(
+        model.to(device).eval(), normalizer, int(args.get("diffusion_steps", 1000)), CLIP_B32, "official", file,
+        MAX_WINDOW_FRAMES, {"name": file.parent.name, "source": "official MDM release"},
+    )
+
+
+def _official_stats(file: Path, data_path: str | Path | None) -> Normalizer:
+    candidates = [file.parent]
+    if data_path:
+        d = Path(data_path)
+        candidates += [d, d / "HumanML3D", d / "dataset" / "HumanML3D"]
+    for folder in candidates:
+        if (folder / "Mean.npy").is_file() and (folder / "Std.npy").is_file():
+            return Normalizer(_read_stats(folder / "Mean.npy"), _read_stats(folder / "Std.npy"))
+    where = ", ".join(str(c) for c in candidates)
+    raise ChoreoError(f"HumanML3D Mean.npy/Std.npy not found (looked in {where}); put them beside the checkpoint")
+
+
+def save_bundle(
+    out_dir: str | Path,
+    model: MDM,
+    normalizer: Normalizer,
+    *,
+    diffusion_steps: int,
+    text_encoder: str = MINILM,
+    window_frames: int = MAX_WINDOW_FRAMES,
+    card: dict | None = None,
+    state_dict: dict | None = None,
+    file_name: str = "final_model.pt",
+    sampling: SamplingDefaults | None = None,
+) -> Path:
+    """Write a self-contained bundle file plus human-readable args.json, mean.npy and std.npy beside it."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    args = {"model": model.config.to_dict(), "diffusion_steps": diffusion_steps, "text_encoder": text_encoder,
+            "window_frames": window_frames, "arch": "trans_enc", "noise_schedule": "cosine",
+            "format": f"choreo.bundle/{BUNDLE_VERSION}", "sampling": (sampling or SamplingDefaults()).to_dict()}
+    sd = state_dict if state_dict is not None else model.state_dict()
+    payload = {
+        "choreo_bundle": BUNDLE_VERSION,
+        "model": {k: v.detach().cpu().float().contiguous() for k, v in sd.items()},
+        "args": args,
+        "mean": torch.from_numpy(normalizer.mean.copy()),
+        "std": torch.from_numpy(normalizer.std.copy()),
+        "card": card or {},
+    }
+    _write_bundle_file(out / file_name, payload)
+    np.save(out / "mean.npy", normalizer.mean)
+    np.save(out / "std.npy", normalizer.std)
+    return out / file_name
+
+
+def set_sampling_defaults(file: str | Path, sampling: SamplingDefaults) -> None:
+    """Rewrite a choreo bundle (and the args.json beside it) with new recommended sampling settings."""
+    file = Path(file)
+    ckpt = _read_checkpoint(file)
+    if "choreo_bundle" not in ckpt:
+        raise ChoreoError(f"{file}: only choreo bundles carry sampling defaults")
+    ckpt["args"] = {**ckpt["args"], "sampling": sampling.to_dict()}
+    _write_bundle_file(file, ckpt)
+
+
+def _write_bundle_file(file: Path, payload: dict) -> None:
+    """The bundle file, written atomically (a crash never leaves a half-written one), and args.json beside it."""
+    tmp = file.with_name(file.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(file)
+    (file.parent / "args.json").write_text(json.dumps(payload["args"], indent=2) + "\n")

@@ -1,0 +1,151 @@
+"""Text -> dance: the generation pipeline over a model bundle, a text encoder and the sampler.
+
+Motions up to one window (the model's training length; 196 frames = 9.8 s for MDM) come from one
+sampling pass, sampled at the full window length and cropped, as the model was trained. Longer motions
+are chained: each next window in-paints its first `overlap` frames with the end of the motion so far
+(re-expressed in that window's own origin-and-facing frame), then continues it. All samples of a request are one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.ndimage import gaussian_filter1d
+
+from choreo.bundle import ModelBundle
+from choreo.diffusion import GaussianDiffusion
+from choreo.errors import ChoreoError
+from choreo.foot_contact import lock_feet
+from choreo.formats.cleanup import put_on_floor
+from choreo.motion import Motion
+from choreo.representation import (
+    FEATURE_DIM,
+    FOOT_CONTACT,
+    apply_transform,
+    facing_transform,
+    features_to_skeleton_joints,
+    joints_to_features,
+    undo_transform,
+)
+from choreo.sampler import Inpainting, Sampler, frame_mask
+from choreo.skeleton import FPS, enforce_bone_lengths
+from choreo.text import load_text_encoder
+
+MAX_SECONDS = 600.0
+
+
+@dataclass
+class GenerationRequest:
+    text: str
+    seconds: float = 6.0
+    samples: int = 1
+    steps: int | None = None  # None: the model's recommended settings (ModelBundle.sampling)
+    guidance: float | None = None
+    seed: int | None = None
+    method: str = "ddim"
+    clean_feet: bool = True  # pin feet the model marks as planted (choreo.foot_contact)
+    smooth_sigma: float = 0.0  # Gaussian smoothing over time, in frames (0 = off)
+    overlap_frames: int | None = None  # context carried into each next window; default min(40, window / 4)
+
+    def validate(self, diffusion_steps: int, window: int) -> None:
+        if self.steps is None or self.guidance is None:
+            raise ValueError("steps and guidance must be set (Generator.generate fills in the model's defaults)")
+        if not self.text.strip():
+            raise ChoreoError("the prompt is empty: pass --text 'a person dances salsa' or similar")
+        if not 0.5 <= self.seconds <= MAX_SECONDS:
+            raise ChoreoError(f"--seconds must be between 0.5 and {MAX_SECONDS:g}, got {self.seconds:g}")
+        if not 1 <= self.samples <= 64:
+            raise ChoreoError(f"--samples must be between 1 and 64, got {self.samples}")
+        if not 1 <= self.steps <= diffusion_steps:
+            raise ChoreoError(f"--steps must be between 1 and the model's {diffusion_steps} diffusion steps")
+        if not 0.0 <= self.smooth_sigma <= 5.0:
+            raise ChoreoError(f"--smooth must be between 0 and 5 frames, got {self.smooth_sigma:g}")
+        if self.seed is not None and not 0 <= self.seed < 2**32:
+            raise ChoreoError(f"--seed must be between 0 and 2^32-1, got {self.seed}")
+        if not 0.0 <= self.guidance <= 20.0:
+            raise ChoreoError(f"--guidance must be between 0 and 20, got {self.guidance:g}")
+        if self.overlap_frames is None:
+            self.overlap_frames = min(40, window // 4)
+        if not 0 < self.overlap_frames < window // 2:
+            raise ChoreoError(f"overlap must be between 1 and {window // 2 - 1} frames")
+
+
+class Generator:
+    """Holds a loaded model, its sampler and text encoder; call `generate` as often as needed."""
+
+    def __init__(self, bundle: ModelBundle, clip_path: str | None = None) -> None:
+        self.bundle = bundle
+        self.encoder = load_text_encoder(bundle.text_encoder, clip_path)
+        self.device = next(bundle.model.parameters()).device
+        self.sampler = Sampler(bundle.model, GaussianDiffusion.cosine(bundle.diffusion_steps))
+        self.window = bundle.window_frames
+
+    def _sample_window(self, text_emb: torch.Tensor, req: GenerationRequest, seed: int | None,
+                       inpaint: Inpainting | None, progress: Callable[[int, int], None] | None) -> np.ndarray:
+        shape = (text_emb.shape[0], FEATURE_DIM, 1, self.window)
+        x = self.sampler.sample(shape, text_emb, guidance=req.guidance, steps=req.steps, method=req.method,
+                                inpaint=inpaint, seed=seed, progress=progress)
+        feats = x[:, :, 0, :].permute(0, 2, 1).float().cpu().numpy()  # [B, T, 263]
+        return self.bundle.normalizer.denormalize(feats)
+
+    def generate(self, req: GenerationRequest, progress: Callable[[int, int], None] | None = None) -> list[Motion]:
+        req.steps, req.guidance = self.bundle.sampling.fill(req.steps, req.guidance)
+        req.validate(self.bundle.diffusion_steps, self.window)
+        frames = max(2, int(round(req.seconds * FPS)))
+        emb = torch.from_numpy(self.encoder.encode([req.text] * req.samples)).to(self.device)
+        overlap = req.overlap_frames
+        new_per_window = self.window - overlap - 1  # see _continue: frames each extra window adds
+        windows = 1 + max(0, int(np.ceil((frames - self.window) / new_per_window)))
+        steps_done = [0]
+
+        def tick(_: int, __: int) -> None:
+            steps_done[0] += 1
+            if progress:
+                progress(steps_done[0], windows * req.steps)
+
+        rng = np.random.default_rng(req.seed)
+        seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=windows)] if req.seed is not None else [None] * windows
+        feats = self._sample_window(emb, req, seeds[0], None, tick)
+        motions = [features_to_skeleton_joints(f) for f in feats]
+        contacts = [f[:, FOOT_CONTACT] for f in feats]
+        for w in range(1, windows):
+            motions, contacts = self._continue(motions, contacts, emb, req, seeds[w], tick)
+        out = []
+        for joints, contact in zip(motions, contacts, strict=True):
+            joints = joints[:frames]
+            if req.smooth_sigma > 0:  # take out frame-to-frame sampling noise; keep bones exact
+                joints = enforce_bone_lengths(gaussian_filter1d(joints, req.smooth_sigma, axis=0, mode="nearest"))
+            joints = put_on_floor(joints)
+            if req.clean_feet:
+                joints = put_on_floor(lock_feet(joints, contact[:frames]))
+            out.append(Motion(joints, text=req.text, source="generated",
+                              meta={"steps": req.steps, "guidance": req.guidance, "seed": req.seed}))
+        return out
+
+    def _continue(self, motions: list[np.ndarray], contacts: list[np.ndarray], emb: torch.Tensor,
+                  req: GenerationRequest, seed: int | None, tick: Callable[[int, int], None]
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Extend every motion by one window whose first frames in-paint the motion's last frames."""
+        overlap = req.overlap_frames
+        known = np.zeros((len(motions), FEATURE_DIM, 1, self.window), dtype=np.float32)
+        transforms = []
+        for i, joints in enumerate(motions):
+            tail = joints[-(overlap + 1) :]
+            q, origin = facing_transform(tail)
+            placed = apply_transform(tail, q, origin)
+            rows = self.bundle.normalizer.normalize(joints_to_features(placed, canonical=False))
+            known[i, :, 0, :overlap] = rows.T
+            transforms.append((q, origin))
+        mask = frame_mask(self.window, [(0, overlap)]).expand(len(motions), -1, -1, -1).to(self.device)
+        inpaint = Inpainting(torch.from_numpy(known).to(self.device), mask)
+        feats = self._sample_window(emb, req, seed, inpaint, tick)
+        extended, extended_contacts = [], []
+        for joints, contact, f, (q, origin) in zip(motions, contacts, feats, transforms, strict=True):
+            new = undo_transform(features_to_skeleton_joints(f), q, origin)
+            # Row k of the window is frame k of the placed tail, whose frame 0 is joints[-(overlap+1)].
+            extended.append(np.concatenate([joints, new[overlap + 1 :]], axis=0))
+            extended_contacts.append(np.concatenate([contact, f[overlap + 1 :, FOOT_CONTACT]], axis=0))
+        return extended, extended_contacts
