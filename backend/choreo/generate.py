@@ -18,8 +18,7 @@ from scipy.ndimage import gaussian_filter1d
 from choreo.bundle import ModelBundle
 from choreo.diffusion import GaussianDiffusion
 from choreo.errors import ChoreoError
-from choreo.foot_contact import lock_feet
-from choreo.formats.cleanup import put_on_floor
+from choreo.foot_contact import ground, lock_feet
 from choreo.motion import Motion
 from choreo.representation import (
     FEATURE_DIM,
@@ -120,9 +119,9 @@ class Generator:
             joints = joints[:frames]
             if req.smooth_sigma > 0:  # take out frame-to-frame sampling noise; keep bones exact
                 joints = enforce_bone_lengths(gaussian_filter1d(joints, req.smooth_sigma, axis=0, mode="nearest"))
-            joints = put_on_floor(joints)
+            joints = ground(joints, contact[:frames])
             if req.clean_feet:
-                joints = put_on_floor(lock_feet(joints, contact[:frames]))
+                joints = lock_feet(joints, contact[:frames])
             out.append(Motion(joints, text=req.text, source="generated",
                               meta={"steps": req.steps, "guidance": req.guidance, "seed": req.seed}))
         return out

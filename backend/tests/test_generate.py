@@ -123,7 +123,7 @@ def test_default_model_dances():
         assert np.all(np.isfinite(j))
         assert np.ptp(bone_lengths(j)[:, 1:], axis=0).max() < 1e-4  # rigid skeleton
         feet = j[:, list(FOOT_JOINTS), 1]
-        assert abs(feet.min()) < 1e-6 and np.median(feet.min(axis=1)) < 0.08  # on the floor, not floating
+        assert feet.min() > -0.01 and np.median(feet.min(axis=1)) < 0.04  # on the floor, not floating
         height = j[:, 15, 1] - feet.min(axis=1)
         assert np.median(height) > 1.2  # upright
         speed = np.linalg.norm(np.diff(j, axis=0), axis=-1).mean(axis=1) * 20  # mean joint speed, m/s

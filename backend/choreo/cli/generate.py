@@ -43,6 +43,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.text.strip():
         raise ChoreoError("the prompt is empty: pass --text 'a person dances salsa' or similar")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ChoreoError("--device cuda: no CUDA GPU is visible to torch (use --device cpu or auto)")
     # Everything the user gave is checked before the model loads and sampling starts.
     out = prepare_output_folder(args.out, force=args.force)
     settings = load_settings(args.config)
@@ -54,8 +59,6 @@ def run(args: argparse.Namespace) -> int:
     from choreo.export import write_outputs
     from choreo.generate import GenerationRequest, Generator
 
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise ChoreoError("--device cuda: no CUDA GPU is visible to torch (use --device cpu or auto)")
     device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
     bundle = load_bundle(args.model or settings.model_path, data_path=settings.data_path, device=device)
     clip_path = args.clip_path or (str(settings.clip_path) if settings.clip_path else None)

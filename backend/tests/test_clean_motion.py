@@ -1,0 +1,83 @@
+"""Mechanisms behind clean motion: the plausibility checks, flip-free root facing, grounding on contacts."""
+
+import numpy as np
+import pytest
+
+from choreo.foot_contact import PLANTED_TOE_HEIGHT, ground, lock_feet
+from choreo.metrics import plausibility as P
+from choreo.representation import RIC, canonicalize, features_to_joints, joints_to_features
+from choreo.skeleton import FPS
+
+from synthetic_motion import rigid_dance
+
+
+@pytest.fixture(scope="module")
+def clip() -> np.ndarray:
+    return rigid_dance(120, turn_rad=1.0)
+
+
+def test_clean_clip_has_no_pops_or_turns(clip):
+    r = P.plausibility(clip, FPS)
+    assert r["pops"] == 0 and r["instant_turns"] == 0
+
+
+def test_planted_pop_and_instant_turn_are_flagged(clip):
+    popped = clip.copy()
+    popped[60:] += np.array([0.0, 0.0, 0.5])  # the whole body jumps 50 cm in one frame
+    assert P.pops(popped, FPS) == [59]
+    turned = clip.copy()
+    c, s = np.cos(np.pi / 2), np.sin(np.pi / 2)
+    rot = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+    root = turned[80:, :1]
+    turned[80:] = (turned[80:] - root) @ rot.T + root  # a 90° spin between frames 79 and 80
+    assert 79 in P.instant_turns(turned)
+
+
+def test_seam_report_flags_a_jump_at_the_seam(clip):
+    jumped = clip.copy()
+    jumped[70:] += np.array([0.3, 0.0, 0.0])
+    r = P.seam_report(jumped, FPS, [70, 40])
+    by_frame = {row["frame"]: row for row in r["seams"]}
+    assert by_frame[70]["speed_percentile"] == 100.0 and by_frame[70]["largest_joint_step_m"] > 0.29
+    assert by_frame[40]["speed_ratio"] < 3.0
+    assert r["seams_above_p99"] == 1
+
+
+def spin(frames: int = 60, turns: float = 2.0) -> np.ndarray:
+    """A clip that pirouettes `turns` times about the pelvis at constant speed."""
+    base = canonicalize(rigid_dance(frames, turn_rad=0.0))
+    out = np.empty_like(base)
+    for t in range(frames):
+        a = 2 * np.pi * turns * t / frames
+        rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+        root = base[t, :1] * np.array([1, 0, 1])
+        out[t] = (base[t] - root) @ rot.T + root
+    return out
+
+
+def test_continuous_facing_round_trips_and_has_no_flips():
+    joints = spin()
+    g = canonicalize(joints)
+    for facing in ("humanml3d", "continuous"):
+        f = joints_to_features(joints, facing=facing)
+        assert np.abs(features_to_joints(f) - g[:-1]).max() < 1e-5  # both decode exactly
+    def ric_jump(facing: str) -> float:
+        f = joints_to_features(joints, facing=facing)
+        ric = f[:, RIC].reshape(len(f), 21, 3)
+        return float(np.linalg.norm(np.diff(ric, axis=0), axis=-1).mean(-1).max() * FPS)
+    # HumanML3D's vector smoothing flips during the spin: the whole RIC pose jumps in one frame.
+    assert ric_jump("humanml3d") > 2.0 * ric_jump("continuous")
+
+
+def test_grounding_puts_planted_feet_on_the_floor():
+    still = rigid_dance(120, turn_rad=0.0, amplitude=0.03)  # slow: every frame's feet may count as planted
+    floating = still - np.array([0.0, still[:, [7, 8, 10, 11], 1].min(), 0.0]) + np.array([0.0, 0.15, 0.0])
+    floating[30, 10, 1] -= 0.4  # one glitch frame: a toe far below the rest
+    contacts = np.ones((len(still), 4))
+    grounded = ground(floating, contacts)
+    planted_toes = np.concatenate([np.delete(grounded[:, 10, 1], [30, 31]), grounded[:, 11, 1]])
+    assert abs(np.median(planted_toes) - PLANTED_TOE_HEIGHT) < 0.005  # the glitch frame did not set the floor
+    locked = lock_feet(grounded, contacts)
+    assert locked[:, [7, 8, 10, 11], 1].min() > -0.01  # no foot below the floor
+    thigh = np.linalg.norm(locked[:, 4] - locked[:, 1], axis=-1)
+    assert np.ptp(thigh) < 1e-4  # IK keeps the legs rigid
