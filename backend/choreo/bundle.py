@@ -91,7 +91,10 @@ def _read_checkpoint(path: Path) -> dict:
     except Exception as exc:  # corrupt files raise many types (UnpicklingError, IndexError, struct.error)
         # torch's own text is not shown: it names internals and advises weights_only=False, which would let
         # the file run code. Say what is wrong with the user's file instead.
-        if "Weights only load failed" in str(exc):
+        with open(path, "rb") as fh:
+            head = fh.read(2)
+        pickled = head.startswith(b"PK") or head[:1] == b"\x80"  # torch's zip container or a raw pickle
+        if "Weights only load failed" in str(exc) and pickled:
             raise ChoreoError(f"{path}: holds Python objects besides tensors, which choreo does not load (they "
                               "could run code); a model file must hold only weights and plain values, e.g. "
                               "torch.save(model.state_dict(), path)") from None

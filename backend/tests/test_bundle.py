@@ -76,13 +76,13 @@ def test_truncated_checkpoint(bundle_file: Path) -> None:
     data = bundle_file.read_bytes()
     bundle_file.write_bytes(data[: len(data) // 2])
     msg = _one_line_error(bundle_file)
-    assert "not a readable checkpoint" in msg and str(bundle_file) in msg
+    assert "not a readable PyTorch checkpoint" in msg and str(bundle_file) in msg
 
 
 def test_garbage_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"this is not a checkpoint at all\n" * 10)
-    assert "not a readable checkpoint" in _one_line_error(bad)
+    assert "not a readable PyTorch checkpoint" in _one_line_error(bad)
 
 
 class _Payload:
@@ -101,7 +101,7 @@ def test_non_tensor_pickle_is_refused_without_running_it(tmp_path: Path) -> None
     torch.save({"model": _Payload(marker)}, bomb)
     assert not marker.exists()
     msg = _one_line_error(bomb)
-    assert "not a readable checkpoint" in msg
+    assert "holds Python objects besides tensors" in msg
     assert not marker.exists()
 
 
