@@ -12,8 +12,8 @@ from synthetic_motion import rigid_dance
 
 
 def write_guide_json(path, n: int) -> None:
-    clips = [{"motion": put_on_floor(rigid_dance(frames=80, seed=i, amplitude=0.3)).tolist(), "text": f"move {i}", "style": "pop"}
-             for i in range(n)]
+    clips = [{"motion": put_on_floor(rigid_dance(frames=80, seed=i, amplitude=0.3)).tolist(), "text": f"move {i}",
+              "style": "pop"} for i in range(n)]
     path.write_text(json.dumps(clips))
 
 
