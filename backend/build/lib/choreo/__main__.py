@@ -1,5 +1,0 @@
-import sys
-
-from choreo.cli import main
-
-sys.exit(main())
