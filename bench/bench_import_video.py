@@ -20,17 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def machine() -> dict:
-    cpu = ""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "load_average": os.getloadavg()}
+from machine import machine_info
 
 
 def write_video(path: Path, seconds: float, width: int = 1280, height: int = 720, fps: int = 30) -> None:
@@ -69,7 +59,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         video = Path(tmp) / "bench_720p30.mp4"
         write_video(video, args.seconds)
-        out: dict = {"machine": machine(), "video": {"size": [1280, 720], "fps": 30, "seconds": args.seconds}}
+        out: dict = {"machine": machine_info(), "video": {"size": [1280, 720], "fps": 30, "seconds": args.seconds}}
 
         t0 = time.perf_counter()
         info, frames = open_video(video)

@@ -23,27 +23,18 @@ import torch
 from choreo.diffusion import GaussianDiffusion
 from choreo.model import MDM, MDMConfig
 from choreo.sampler import Denoiser, Sampler
+from machine import machine_info
 
 
-def machine_info(threads: int) -> dict:
-    cpu = platform.processor()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+def machine_info_with_runtimes(threads: int) -> dict:
     try:
         import onnxruntime
 
         ort_version = onnxruntime.__version__
     except ImportError:
         ort_version = "not installed"
-    return {
-        "cpu": cpu, "cores": os.cpu_count(), "torch_threads": threads, "torch": torch.__version__,
-        "onnxruntime": ort_version, "python": platform.python_version(), "load_before": os.getloadavg(),
-    }
+    return {**machine_info(), "torch_threads": threads, "torch": torch.__version__, "onnxruntime": ort_version,
+            "python": platform.python_version()}
 
 
 def sgemm_gflops(size: int = 2048, repeats: int = 10) -> float:
@@ -141,7 +132,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = MDM(MDMConfig(text_dim=args.text_dim)).eval()
-    info = machine_info(args.threads)
+    info = machine_info_with_runtimes(args.threads)
     info["parameters"] = model.num_parameters()
     info["sgemm_gflops"] = round(sgemm_gflops(), 1)
     step = gflop_per_guided_step(model.config, args.frames, 1)
