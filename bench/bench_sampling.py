@@ -23,6 +23,7 @@ import torch
 from choreo.diffusion import GaussianDiffusion
 from choreo.model import MDM, MDMConfig
 from choreo.sampler import Denoiser, Sampler
+
 from machine import machine_info
 
 
