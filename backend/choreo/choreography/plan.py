@@ -55,9 +55,11 @@ DEFAULT_FORMATIONS: dict[str, tuple[str, ...]] = {  # preference per kind, first
 }
 DEFAULT_MOVES = {"intro": "unison", "verse": "canon", "pre-chorus": "mirror", "chorus": "unison",
                  "bridge": "individual", "dance-break": "individual", "outro": "unison"}
-# Fields whose change alters what a section dances (regeneration); `index` and `label` name it.
-_DANCED = ("kind", "start", "end", "start_bar", "bars", "energy", "prompt", "repeat_of", "formation", "move",
-           "canon_beats", "transition", "facing")
+# Fields whose change alters a section's motion (a repeat copies its first's motion, so it follows them),
+# and fields that only move it on the stage. `index` and `label` name the section.
+_MOTION = ("kind", "start", "end", "start_bar", "bars", "energy", "prompt", "repeat_of", "move", "canon_beats",
+           "facing")
+_PLACEMENT = ("formation", "transition")
 _SHARED_BY_REPEATS = ("prompt", "move", "canon_beats", "facing")
 
 
@@ -326,11 +328,12 @@ def _check_repeat(plan: Plan, k: int, s: SectionPlan) -> None:
 
 def _check_bar_lines(plan: Plan, song: Song) -> None:
     db = song.downbeats
+    for s in plan.sections[1:]:
+        if len(db) == 0 or np.abs(db - s.start).min() > TIME_TOL:
+            raise ChoreoError(f"section {s.index} start {s.start} s is not on a bar line of the song; use a downbeat "
+                              "time from the analysis (song.json)")
     for s in plan.sections:
         w = f"section {s.index}"
-        if s.index > 0 and (len(db) == 0 or np.abs(db - s.start).min() > TIME_TOL):
-            raise ChoreoError(f"{w} start {s.start} s is not on a bar line of the song; use a downbeat time from "
-                              "the analysis (song.json)")
         start_bar = song.bar_index(s.start + TIME_TOL)
         if s.start_bar != start_bar:
             raise ChoreoError(f"{w} start_bar is {s.start_bar}, but {s.start} s is in bar {start_bar} of the song")
@@ -409,8 +412,10 @@ def make_plan(song: Song, *, members: int = 5, style: str = DEFAULT_STYLE, promp
         own = _section_prompt_for(sp, i, sec.label, sec.kind)
         text = own if own is not None else section_prompt(style, sec.kind, sec.energy, prompt)
         r = first_of.get(sec.label)
-        if r is not None and text != sections[r].prompt:
+        if r is not None and str(i) in sp and text != sections[r].prompt:
             r = None  # an index key gave this occurrence its own prompt: danced anew
+        if r is not None:
+            text = sections[r].prompt  # the same dance as its first, whatever its own energy says
         if r is not None and song.section_bars(sec) > sections[r].bars:
             r = None  # longer than its first: a repeat could not fill it
         if r is not None:
@@ -450,16 +455,20 @@ def make_plan(song: Song, *, members: int = 5, style: str = DEFAULT_STYLE, promp
 
 def changed_sections(old: Plan, new: Plan) -> list[int]:
     """Indices of `new`'s sections that must be danced again after editing `old` into `new`: every section
-    when members, style, seed or the section count changed; else those whose own danced fields differ
-    (prompt, move, formation, times, ...) and the repeats of a changed first occurrence."""
+    when members, style, seed or the section count changed; else those whose own fields differ (prompt,
+    move, formation, times, ...), and the repeats of a first occurrence whose motion changed (not when only
+    its formation or transition did: a repeat keeps its own place on the stage). Names are not danced."""
     if (old.members, old.style, old.seed, len(old.sections)) != (new.members, new.style, new.seed,
                                                                    len(new.sections)):
         return [s.index for s in new.sections]
     changed: set[int] = set()
+    motion_changed: set[int] = set()
     for a, b in zip(old.sections, new.sections, strict=True):
-        if any(getattr(a, f) != getattr(b, f) for f in _DANCED):
+        if any(getattr(a, f) != getattr(b, f) for f in _MOTION):
+            motion_changed.add(b.index)
+        if b.index in motion_changed or any(getattr(a, f) != getattr(b, f) for f in _PLACEMENT):
             changed.add(b.index)
-    for b in new.sections:  # a repeat copies its first: it changes with it
-        if b.repeat_of is not None and b.repeat_of in changed:
+    for b in new.sections:  # a repeat copies its first's motion: it changes with it
+        if b.repeat_of is not None and b.repeat_of in motion_changed:
             changed.add(b.index)
     return sorted(changed)
