@@ -16,6 +16,7 @@ from choreo.choreography.plan import (
     TRANSITIONS,
     Plan,
     changed_sections,
+    describe,
     load_section_prompts,
     make_plan,
     validate_plan,
@@ -390,3 +391,24 @@ def test_every_formation_and_move_is_accepted(plan):
             data["sections"][i]["move"] = move
         assert Plan.from_dict(data).sections[7].move == move
     assert TRANSITIONS == ("walk", "hold")
+
+
+def test_a_pickup_before_the_first_downbeat():
+    # Bars start at 0.5 s; the first section holds the pickup and bars 0-1, the next starts on bar 2.
+    downbeats = 0.5 + BAR * np.arange(8)
+    song = Song(duration=16.5, sample_rate=24000, tempo=120.0, beats=np.arange(0.0, 16.5, 0.5),
+                downbeats=downbeats, sections=[Section(0.0, 4.5, "A", "intro", 0.2),
+                                               Section(4.5, 12.5, "B", "chorus", 1.0),
+                                               Section(12.5, 16.5, "C", "outro", 0.1)])
+    plan = make_plan(song, members=3)
+    assert [(s.start_bar, s.bars) for s in plan.sections] == [(-1, 2), (2, 4), (6, 2)]
+    assert [(s.start_bar, s.bars) for s in plan.sections] == [
+        (song.bar_index(sec.start), song.section_bars(sec)) for sec in song.sections]
+    validate_plan(Plan.from_json(plan.to_json()), song)
+
+
+def test_describe_has_one_line_per_section(plan):
+    lines = describe(plan)
+    assert len(lines) == 10
+    assert "chorus" in lines[6] and "= 3" in lines[6] and plan.sections[6].prompt in lines[6]
+    assert "canon/1" in lines[1]

@@ -71,7 +71,7 @@ class SectionPlan:
     start: float  # seconds, on a bar line (the first section starts at 0)
     end: float
     start_bar: int  # Song.bar_index(start); -1 for a pickup before the first downbeat
-    bars: int  # bars (downbeats) in [start, end)
+    bars: int  # bars (downbeats) in [start, end): Song.section_bars
     energy: float  # 0..1
     prompt: str  # text for the model
     repeat_of: int | None  # index of the section this one repeats (same label, earlier, itself no repeat)
@@ -247,9 +247,10 @@ def validate_plan(plan: Plan, song: Song | None = None, song_sha256: str = "") -
         if abs(b.start - a.end) > TIME_TOL:
             raise ChoreoError(f"section {b.index} start {b.start} s is not section {a.index}'s end {a.end} s: "
                               "sections must follow each other without gaps or overlaps")
-        if b.start_bar != a.start_bar + a.bars:
+        expected = max(a.start_bar, 0) + a.bars  # a pickup (bar -1) holds no bar of its own
+        if b.start_bar != expected:
             raise ChoreoError(f"section {b.index} start_bar is {b.start_bar}, but section {a.index} starts at bar "
-                              f"{a.start_bar} with {a.bars} bars: expected {a.start_bar + a.bars}")
+                              f"{a.start_bar} with {a.bars} bars: expected {expected}")
     if song is not None:
         _check_bar_lines(plan, song)
 
@@ -326,6 +327,17 @@ def _check_repeat(plan: Plan, k: int, s: SectionPlan) -> None:
                               "or set repeat_of to null to dance it anew")
 
 
+def _bar_of(song: Song, t: float) -> int:
+    """Song.bar_index, tolerant of a boundary written a hair before its downbeat."""
+    return song.bar_index(t + TIME_TOL)
+
+
+def _bars_in(song: Song, start: float, end: float) -> int:
+    """Bars starting in [start, end) (Song.section_bars), with the same tolerance."""
+    db = song.downbeats
+    return int(np.count_nonzero((db >= start - TIME_TOL) & (db < end - TIME_TOL)))
+
+
 def _check_bar_lines(plan: Plan, song: Song) -> None:
     db = song.downbeats
     for s in plan.sections[1:]:
@@ -334,10 +346,10 @@ def _check_bar_lines(plan: Plan, song: Song) -> None:
                               "time from the analysis (song.json)")
     for s in plan.sections:
         w = f"section {s.index}"
-        start_bar = song.bar_index(s.start + TIME_TOL)
+        start_bar = _bar_of(song, s.start)
         if s.start_bar != start_bar:
             raise ChoreoError(f"{w} start_bar is {s.start_bar}, but {s.start} s is in bar {start_bar} of the song")
-        bars = int(np.count_nonzero((db >= s.start - TIME_TOL) & (db < s.end - TIME_TOL)))
+        bars = _bars_in(song, s.start, s.end)
         if s.bars != bars:
             raise ChoreoError(f"{w} bars is {s.bars}, but the song has {bars} bars from {s.start} s to {s.end} s")
 
@@ -416,7 +428,8 @@ def make_plan(song: Song, *, members: int = 5, style: str = DEFAULT_STYLE, promp
             r = None  # an index key gave this occurrence its own prompt: danced anew
         if r is not None:
             text = sections[r].prompt  # the same dance as its first, whatever its own energy says
-        if r is not None and song.section_bars(sec) > sections[r].bars:
+        bars = _bars_in(song, sec.start, sec.end)
+        if r is not None and bars > sections[r].bars:
             r = None  # longer than its first: a repeat could not fill it
         if r is not None:
             first = sections[r]
@@ -438,7 +451,7 @@ def make_plan(song: Song, *, members: int = 5, style: str = DEFAULT_STYLE, promp
             canon = 1
         sections.append(SectionPlan(
             index=i, label=sec.label, kind=sec.kind, start=float(sec.start), end=float(sec.end),
-            start_bar=song.bar_index(sec.start), bars=song.section_bars(sec), energy=float(sec.energy),
+            start_bar=_bar_of(song, sec.start), bars=bars, energy=float(sec.energy),
             prompt=text, repeat_of=r, formation=formation, move=move, canon_beats=canon))
     for a, b in zip(sections, sections[1:], strict=False):
         a.transition = "hold" if _shape(a.formation, members) == _shape(b.formation, members) else "walk"
@@ -472,3 +485,14 @@ def changed_sections(old: Plan, new: Plan) -> list[int]:
         if b.repeat_of is not None and b.repeat_of in motion_changed:
             changed.add(b.index)
     return sorted(changed)
+
+
+def describe(plan: Plan) -> list[str]:
+    """One line per section for a terminal: index, label, kind, time, bars, formation, move, prompt."""
+    lines = []
+    for s in plan.sections:
+        rep = f"= {s.repeat_of}" if s.repeat_of is not None else "new"
+        move = f"canon/{s.canon_beats}" if s.move == "canon" else s.move
+        lines.append(f"{s.index:>2} {s.label:<3} {s.kind:<11} {s.start:7.2f}-{s.end:7.2f} s {s.bars:>3} bars "
+                     f"{rep:<4} {s.formation:<12} {move:<10} {s.transition:<4} {s.prompt}")
+    return lines
