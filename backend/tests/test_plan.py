@@ -412,3 +412,24 @@ def test_describe_has_one_line_per_section(plan):
     assert len(lines) == 10
     assert "chorus" in lines[6] and "= 3" in lines[6] and plan.sections[6].prompt in lines[6]
     assert "canon/1" in lines[1]
+
+
+def test_plan_of_the_analysed_demo_song():
+    """The analyser's real output (a pickup bar, boundaries on detected downbeats) makes a valid plan."""
+    soxr = pytest.importorskip("soxr")
+    from choreo.music.analyze import analyze_audio
+    from choreo.music.audio import SAMPLE_RATE, Audio
+    from choreo.music.demo_song import synthesize
+
+    demo = synthesize(pickup_beats=1)
+    audio = Audio(soxr.resample(demo.samples, demo.rate, SAMPLE_RATE).astype(np.float32), SAMPLE_RATE, "demo")
+    song = analyze_audio(audio).song
+    plan = make_plan(song, members=7)
+    validate_plan(Plan.from_json(plan.to_json()), song)
+    assert [s.label for s in plan.sections] == [s.label for s in song.sections]
+    by_label: dict[str, int] = {}
+    for s in plan.sections:  # every later occurrence of a label repeats its first (or is longer than it)
+        first = by_label.setdefault(s.label, s.index)
+        if first != s.index and s.bars <= plan.sections[first].bars:
+            assert s.repeat_of == first
+    assert sum(s.bars for s in plan.sections) <= song.bars
