@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -433,3 +435,16 @@ def test_plan_of_the_analysed_demo_song():
         if first != s.index and s.bars <= plan.sections[first].bars:
             assert s.repeat_of == first
     assert sum(s.bars for s in plan.sections) <= song.bars
+
+
+def test_the_documented_example_is_a_valid_plan():
+    doc = Path(__file__).resolve().parents[2] / "docs" / "CHOREOGRAPHY.md"
+    blocks = re.findall(r"```json\n(.*?)```", doc.read_text(), flags=re.S)
+    example = Plan.from_json(next(b for b in blocks if '"format"' in b))
+    assert example.members == 3 and example.sections[3].repeat_of == 1
+    assert example.to_dict()["sections"] == make_plan(Song(
+        duration=48.0, sample_rate=24000, tempo=120.0, beats=np.arange(0.0, 48.0, 0.5),
+        downbeats=np.arange(0.0, 48.0, 2.0), sections=[
+            Section(0, 4, "A", "intro", 0.2), Section(4, 20, "D", "chorus", 1.0), Section(20, 28, "B", "verse", 0.4),
+            Section(28, 44, "D", "chorus", 0.95), Section(44, 48, "F", "outro", 0.1)],
+        source="songs/demo.wav"), members=3).to_dict()["sections"]
