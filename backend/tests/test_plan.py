@@ -193,6 +193,14 @@ def test_one_and_twelve_members(song, members):
     assert Plan.from_json(plan.to_json()) == plan
 
 
+def test_consecutive_sections_stand_differently_for_every_group_size(song):
+    for members in range(2, 13):
+        plan = make_plan(song, members=members)
+        for a, b in zip(plan.sections, plan.sections[1:], strict=False):
+            assert not np.allclose(formation_spots(a.formation, members), formation_spots(b.formation, members)), \
+                (members, a.index)
+
+
 @pytest.mark.parametrize("members", [0, 13, True, 2.5])
 def test_member_count_out_of_range(song, members):
     with pytest.raises(ChoreoError, match=f"members must be 1-12, got {members}"):
@@ -206,6 +214,8 @@ def test_make_plan_rejects_unknown_style_and_an_empty_analysis(song):
     empty.sections = []
     with pytest.raises(ChoreoError, match="no sections"):
         make_plan(empty)
+    with pytest.raises(ChoreoError, match="seed must be an integer, got '1'"):
+        make_plan(song, seed="1")
 
 
 def test_a_shorter_later_chorus_repeats_a_longer_one_does_not():

@@ -403,6 +403,8 @@ def make_plan(song: Song, *, members: int = 5, style: str = DEFAULT_STYLE, promp
     _check_members(members)
     if style not in STYLES:
         raise ChoreoError(f"unknown style {style!r}; valid styles: {', '.join(STYLES)}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ChoreoError(f"seed must be an integer, got {seed!r}")
     if not song.sections:
         raise ChoreoError("the song analysis has no sections; analyze the song first (choreo analyze)")
     user_formations = list(formations or [])
