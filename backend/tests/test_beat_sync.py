@@ -1,6 +1,7 @@
 """Beat sync on motions whose kinematic beats the test places: arms and legs swing and stop at chosen times."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ DURATION = (FRAMES - 1) / FPS
 BEATS = np.arange(0.5, DURATION, 0.5)  # 120 BPM; the beat at t = 0 is the fixed first frame
 TIMES = np.arange(FRAMES) / FPS
 DRAWS = 200
+SALSA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cmu" / "salsa" / "60_01_scaled.bvh"
 
 
 def _rot_x(angle: np.ndarray) -> np.ndarray:
@@ -188,3 +190,23 @@ def test_warp_is_valid_rejects_bad_warps():
     bent = TIMES.copy()
     bent[100:110] = bent[100]  # stops: rate 0
     assert not bs.warp_is_valid(bent, FPS)
+
+
+def test_real_salsa_lands_on_an_arbitrary_grid_without_speeding_up_more_than_the_bound():
+    if not SALSA.is_file():
+        pytest.skip(f"CMU salsa file not found at {SALSA} (shared data is not shipped with the project)")
+    from choreo.importers import load_motions
+
+    motion = load_motions(SALSA)[0]
+    joints, fps = motion.joints[: int(20 * motion.fps)], motion.fps
+    grid = np.arange(0.3, (len(joints) - 1) / fps, 0.5)  # 120 BPM the dancer never heard
+    before = bs.beat_score(joints, fps, grid, draws=DRAWS)
+    warped, source_times = bs.beat_warp(joints, fps, grid)
+    assert bs.warp_is_valid(source_times, fps)
+    after = bs.beat_score(warped, fps, grid, draws=DRAWS)
+    assert after.hit_rate >= 0.75 and after.hit_rate > before.hit_rate + 0.2
+    assert after.hit_rate - after.hit_rate_chance > 0.3 and after.hit_rate - after.hit_rate_half_beat > 0.4
+    assert abs(after.motion_beats - before.motion_beats) <= 2
+    speed = np.linalg.norm(np.diff(joints, axis=0), axis=-1).max(axis=0)
+    warped_speed = np.linalg.norm(np.diff(warped, axis=0), axis=-1).max(axis=0)
+    assert np.all(warped_speed <= 1.25 * speed * 1.1 + 1e-3)  # a time warp only rescales speeds
