@@ -179,9 +179,16 @@ def test_degenerate_inputs_give_the_documented_results():
         assert np.isnan(bs.beat_score(short, FPS, BEATS, draws=10).hit_rate)
 
 
-def test_rates_that_cannot_keep_the_length_are_refused():
+def test_bad_arguments_are_refused_in_one_line():
+    joints = swinging(late_stops())
     with pytest.raises(ChoreoError, match="min_rate"):
-        bs.beat_warp(swinging(late_stops()), FPS, BEATS, min_rate=1.1, max_rate=1.3)
+        bs.beat_warp(joints, FPS, BEATS, min_rate=1.1, max_rate=1.3)
+    with pytest.raises(ChoreoError, match=r"\[frames, 22, 3\]"):
+        bs.beat_warp(joints[:, :10], FPS, BEATS)
+    with pytest.raises(ChoreoError, match="frame rate"):
+        bs.beat_score(joints, 0.0, BEATS)
+    # Non-finite beat times are ignored, not propagated.
+    assert score(joints, np.append(BEATS, [np.nan, np.inf])) == score(joints)
 
 
 def test_warp_is_valid_rejects_bad_warps():

@@ -33,7 +33,7 @@ from scipy.signal import argrelextrema, peak_prominences
 
 from choreo.errors import ChoreoError
 from choreo.metrics.beat_alignment import CHANCE_DRAWS, SEED, bailando_velocity, bas_bailando, chance_level
-from choreo.skeleton import bone_lengths, enforce_bone_lengths
+from choreo.skeleton import NUM_JOINTS, bone_lengths, enforce_bone_lengths
 
 MIN_BEAT_PROMINENCE = 0.01  # m/s of smoothed mean joint speed: shallower minima are noise, not beats
 DEFAULT_TOLERANCE = 0.1  # s: a kinematic beat this close to a music beat hits it
@@ -63,9 +63,24 @@ class BeatScore:
         return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in asdict(self).items()}
 
 
+def _checked(joints: np.ndarray, fps: float) -> np.ndarray:
+    joints = np.asarray(joints, dtype=np.float64)
+    if joints.ndim != 3 or joints.shape[1:] != (NUM_JOINTS, 3):
+        raise ChoreoError(f"beat sync needs joints shaped [frames, {NUM_JOINTS}, 3], got {list(joints.shape)}")
+    if not fps > 0:
+        raise ChoreoError(f"beat sync needs a positive frame rate, got {fps}")
+    return joints
+
+
+def _times(x: np.ndarray | None) -> np.ndarray:
+    """Sorted finite times from a beat list (None: none)."""
+    x = np.zeros(0) if x is None else np.asarray(x, dtype=np.float64).ravel()
+    return np.sort(x[np.isfinite(x)])
+
+
 def _beat_frames(joints: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Frame indices of the kinematic beats and the smoothed speed curve they are minima of."""
-    joints = np.asarray(joints, dtype=np.float64)
+    joints = _checked(joints, fps)
     if joints.shape[0] < 3:
         return np.zeros(0, dtype=int), np.zeros(joints.shape[0])
     v = bailando_velocity(joints, fps)
@@ -121,10 +136,10 @@ def beat_score(
     (a span with kinematic but no music beats has hit rate 0: there is nothing to hit), and both half-beat
     controls when `beats` has fewer than 2 beats (no interval to shift by).
     """
-    joints = np.asarray(joints, dtype=np.float64)
+    joints = _checked(joints, fps)
     duration = max(joints.shape[0] - 1, 0) / fps
     start, end = (0.0, duration + _EPS) if span is None else (max(0.0, span[0]), min(span[1], duration + _EPS))
-    beats = np.sort(np.asarray(beats, dtype=np.float64).ravel())
+    beats = _times(beats)
 
     def inside(x: np.ndarray) -> np.ndarray:
         return x[(x >= start) & (x < end)] - start  # times from the span's start
@@ -238,14 +253,13 @@ def beat_warp(
     """
     if not (0.0 < min_rate <= 1.0 <= max_rate):
         raise ChoreoError(f"beat warp rates must satisfy 0 < min_rate <= 1 <= max_rate (got {min_rate}, {max_rate})")
-    joints = np.asarray(joints, dtype=np.float64)
+    joints = _checked(joints, fps)
     frames = joints.shape[0]
     t = np.arange(frames) / fps
     duration = max(frames - 1, 0) / fps
     if frames < 3:
         return joints.copy(), t
-    music = np.unique(np.asarray(beats, dtype=np.float64).ravel())
-    accents = np.zeros(0) if downbeats is None else np.asarray(downbeats, dtype=np.float64).ravel()
+    music, accents = np.unique(_times(beats)), _times(downbeats)
     # A downbeat is a beat too: add any that no beat stands near.
     if len(accents):
         far = np.array([len(music) == 0 or np.min(np.abs(music - a)) > DOWNBEAT_SNAP for a in accents])
