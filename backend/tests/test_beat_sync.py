@@ -1,5 +1,6 @@
 """Beat sync on motions whose kinematic beats the test places: arms and legs swing and stop at chosen times."""
 
+import itertools
 import json
 from pathlib import Path
 
@@ -134,6 +135,36 @@ def test_a_grid_the_bounds_cannot_reach_stays_below_75_percent_and_the_bounds_ho
     after = score(warped, slow)
     assert after.hit_rate < 0.6
     assert after.hit_rate >= score(joints, slow).hit_rate  # it still does what it can
+
+
+def _matching_value(pairs, source, music, weights, duration, lo, hi):
+    """Σ weights − warp penalty of a matching, or None if a piece of its warp breaks the rate bounds."""
+    ts = [0.0] + [music[k] for _, k in pairs] + [duration]
+    ss = [0.0] + [source[j] for j, _ in pairs] + [duration]
+    value = sum(weights[k] for _, k in pairs)
+    for i in range(len(ts) - 1):
+        dt, ds = ts[i + 1] - ts[i], ss[i + 1] - ss[i]
+        if dt <= 0 or not lo * dt - 1e-9 <= ds <= hi * dt + 1e-9:
+            return None
+        value -= bs.WARP_PENALTY * dt * (ds / dt - 1.0) ** 2
+    return value
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_beat_matching_is_optimal_against_exhaustive_search(seed):
+    rng = np.random.default_rng(seed)
+    duration = 4.0
+    source, music = np.sort(rng.uniform(0.2, 3.8, 5)), np.sort(rng.uniform(0.2, 3.8, 6))
+    weights = rng.choice([1.0, bs.DOWNBEAT_WEIGHT], len(music))
+    best = 0.0
+    for r in range(1, 6):
+        for js in itertools.combinations(range(5), r):
+            for ks in itertools.combinations(range(6), r):
+                value = _matching_value(list(zip(js, ks, strict=True)), source, music, weights, duration, 0.8, 1.25)
+                best = max(best, value if value is not None else best)
+    pairs = bs.match_beats(source, music, weights, duration, 0.8, 1.25)
+    found = _matching_value(pairs, source, music, weights, duration, 0.8, 1.25) if pairs else 0.0
+    assert found is not None and found == pytest.approx(best, abs=1e-9)
 
 
 def test_half_beat_grid_is_the_midpoints():
