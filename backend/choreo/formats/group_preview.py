@@ -133,11 +133,15 @@ class _Camera:
         self.offset = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]) - centre_px
 
 
-class _Renderer:
-    """Everything fixed over the song (camera, background, projections); `frame(t)` draws one image."""
+class GroupView:
+    """Everything fixed over the song (camera, background, projections); `frame(t)` draws one image.
 
-    def __init__(self, joints: np.ndarray, fps: float, marks: StageMarks | None, names: Sequence[str] | None,
-                 colors: Sequence[tuple[int, int, int]] | None, title: str, size: tuple[int, int], start: float):
+    Layout positions (`caption_xy`, `beat_centre`, `beat_radius`) are attributes so tests can look there."""
+
+    def __init__(self, members: Sequence[np.ndarray], fps: float, marks: StageMarks | None = None,
+                 names: Sequence[str] | None = None, colors: Sequence[tuple[int, int, int]] | None = None,
+                 title: str = "", size: tuple[int, int] = (960, 540), start: float = 0.0):
+        joints = _check_members(members)
         if not (np.isfinite(fps) and fps > 0):
             raise ChoreoError(f"group preview: fps must be positive, got {fps}")
         width, height = int(size[0]), int(size[1])
@@ -228,6 +232,7 @@ class _Renderer:
             label = _shorten(draw, caption, self.font_small, xb - xa - 4 * u)
             if label:
                 draw.text((xa + 3 * u, (sy0 + sy1) / 2), label, font=self.font_small, fill=TEXT_COLOR, anchor="lm")
+        self.caption_xy = (12 * u, 38 * u)
         self.beat_centre = (self.width - 28 * u, 30 * u)
         self.beat_radius = 9 * u
         bx, by = self.beat_centre
@@ -290,7 +295,7 @@ class _Renderer:
         song_t = self.start + t / self.fps
         caption = self.section_at(song_t)
         if caption:
-            draw.text((12 * u, 38 * u), caption, font=self.font, fill=TEXT_COLOR)
+            draw.text(self.caption_xy, caption, font=self.font, fill=TEXT_COLOR)
         level, down = self.beat_at(song_t)
         if level > 0:
             bx, by = self.beat_centre
@@ -368,13 +373,13 @@ def write_group_preview(path: str | Path, members: Sequence[np.ndarray], fps: fl
     `start`: the song time (s) of frame 0, for the audio and the marks. `colors`: 8-bit RGB per member
     (the shared palette when None). `progress(done, total)` is called about once per video second."""
     path = Path(path)
-    joints = _check_members(members)
+    _check_members(members)  # shape errors before file errors
     audio_path = None
     if audio is not None:
         audio_path = Path(audio)
         if not audio_path.is_file():
             raise ChoreoError(f"group preview: the song file {audio_path} does not exist")
-    renderer = _Renderer(joints, fps, marks, names, colors, title, size, start)
+    renderer = GroupView(members, fps, marks, names, colors, title, size, start)
     _check_output(path)
     total = renderer.frames
     cmd = _ffmpeg_command(path, renderer.width, renderer.height, renderer.fps, audio_path, max(start, 0.0),
@@ -410,10 +415,9 @@ def group_frame_png(path: str | Path, members: Sequence[np.ndarray], frame: int,
                     size: tuple[int, int] = (960, 540), start: float = 0.0) -> Path:
     """One frame of the same view as a PNG (for a README picture); returns the path."""
     path = Path(path)
-    joints = _check_members(members)
-    if not 0 <= frame < joints.shape[1]:
-        raise ChoreoError(f"group preview: frame {frame} is outside 0..{joints.shape[1] - 1}")
-    renderer = _Renderer(joints, fps, marks, names, colors, title, size, start)
+    renderer = GroupView(members, fps, marks, names, colors, title, size, start)
+    if not 0 <= frame < renderer.frames:
+        raise ChoreoError(f"group preview: frame {frame} is outside 0..{renderer.frames - 1}")
     _check_output(path)
     try:
         renderer.frame(frame).save(path, format="PNG")
