@@ -16,6 +16,7 @@ imageio-ffmpeg (H.264 yuv420p, the song muxed in as AAC and trimmed to the motio
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -61,10 +62,12 @@ class StageMarks:
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    """DejaVu Sans from matplotlib's data (a dependency already), so text looks the same everywhere."""
-    import matplotlib
-
-    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    """DejaVu Sans from matplotlib's data (a dependency already), so text looks the same everywhere; found
+    without importing matplotlib (its import costs more than drawing a hundred frames)."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or spec.origin is None:
+        raise ChoreoError("group preview: matplotlib (whose DejaVu Sans font the labels use) is not installed")
+    path = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
     try:
         return ImageFont.truetype(str(path), size)
     except OSError as exc:
