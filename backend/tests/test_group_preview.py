@@ -24,7 +24,7 @@ MARKS = StageMarks(sections=[(0.0, 1.2, "intro"), (1.2, 3.0, "chorus (A)")], bea
 
 
 def standing(x: float, z: float, frames: int = FRAMES) -> np.ndarray:
-    """A T-pose (arms out along X, facing +Z) standing on the floor at (x, z)."""
+    """The skeleton's rest pose (facing +Z) standing on the floor at (x, z)."""
     quats = np.zeros((frames, NUM_JOINTS, 4))
     quats[..., 0] = 1.0
     joints = forward_kinematics(quats, np.tile([x, 0.0, z], (frames, 1)))
@@ -155,6 +155,18 @@ def test_still_png_matches_the_video_view(tmp_path):
     assert np.nonzero(_mask(img, RED))[1].min() > SIZE[0] / 2
     with pytest.raises(ChoreoError, match="frame 50 is outside"):
         group_frame_png(tmp_path / "x.png", group(), FRAMES, fps=FPS)
+
+
+def test_labels_use_a_font_that_has_their_characters():
+    """Hangul names are drawn with an installed font covering them, or as the member's number (DejaVu Sans
+    has no Hangul): never as empty boxes."""
+    names = ["지수", "Rosé", "리사 (막내)"]
+    view = GroupView(group(), FPS, names=names, size=SIZE)
+    for i, ((font, text), name) in enumerate(zip(view.labels, names, strict=True)):
+        assert text in (name, f"{i + 1}")
+        assert all(ord(c) in view.fonts.cmap(font.path) for c in text if not c.isspace())
+        assert "lastresort" not in font.path.lower()  # its "glyphs" are placeholder boxes
+    assert view.labels[1][1] == "Rosé"
 
 
 def test_bad_inputs_are_one_line_errors(tmp_path):
