@@ -12,9 +12,10 @@ import soundfile as sf
 
 from choreo.errors import ChoreoError
 from choreo.formats.group_preview import GroupView, StageMarks, group_frame_png, write_group_preview
-from choreo.skeleton import NUM_JOINTS, forward_kinematics
+from choreo.skeleton import JOINT_NAMES, NUM_JOINTS, forward_kinematics
 
 FPS = 20.0
+PELVIS = JOINT_NAMES.index("pelvis")
 FRAMES = 50  # 2.5 s
 SIZE = (480, 270)
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 200, 0)
@@ -155,6 +156,26 @@ def test_still_png_matches_the_video_view(tmp_path):
     assert np.nonzero(_mask(img, RED))[1].min() > SIZE[0] / 2
     with pytest.raises(ChoreoError, match="frame 50 is outside"):
         group_frame_png(tmp_path / "x.png", group(), FRAMES, fps=FPS)
+
+
+def test_nearer_member_is_drawn_over_the_one_behind():
+    """Red stands 2 m in front of blue on the same line of sight: where blue's pelvis would show, red's body
+    covers it (members are drawn far to near, whatever their order in the list)."""
+    members = [standing(0.0, -1.0), standing(0.0, 1.0)]  # blue (behind) first in the list
+    view = GroupView(members, FPS, colors=[BLUE, RED], size=SIZE)
+    img = np.asarray(view.frame(0))
+    x, y = (int(round(v)) for v in view.px[0, 0, PELVIS])
+    assert tuple(img[y, x]) in (RED, view.dark[1])
+
+
+def test_start_shifts_the_marks_onto_the_song_clock():
+    """With `start`, frame 0 is that song time: a beat at 0.5 s lights frame 0 and the caption is the
+    section playing then."""
+    view = GroupView(group(), FPS, MARKS, size=SIZE, start=1.5)
+    assert view.beat_at(1.5)[0] == pytest.approx(1.0) and view.section_at(1.5) == "chorus (A)"
+    lit = _region(np.asarray(view.frame(0)), view.beat_centre, view.beat_radius).mean()
+    dark = _region(np.asarray(view.frame(5)), view.beat_centre, view.beat_radius).mean()
+    assert lit > dark + 40
 
 
 def test_labels_use_a_font_that_has_their_characters():
