@@ -139,6 +139,20 @@ def test_section_caption_changes_with_the_section(video):
     assert np.abs(intro_a - chorus).mean() > 8
 
 
+@pytest.mark.parametrize("start", [0.0, 1.0, -0.5])
+def test_song_is_aligned_to_start(tmp_path, start):
+    """A burst at song time 1.5 s is heard at 1.5 - start in the video (skipped into, or delayed)."""
+    rate = 22050
+    wave = np.zeros(int(3.5 * rate))
+    i = int(1.5 * rate)
+    wave[i:i + int(0.02 * rate)] = 0.8 * np.sin(2 * np.pi * 1000 * np.arange(int(0.02 * rate)) / rate)
+    sf.write(tmp_path / "burst.wav", wave.astype(np.float32), rate)
+    path = write_group_preview(tmp_path / "v.mp4", group()[:1], FPS, audio=tmp_path / "burst.wav", size=SIZE,
+                               start=start)
+    audio = audio_samples(path)
+    assert np.argmax(np.abs(audio)) / 8000 == pytest.approx(1.5 - start, abs=0.03)
+
+
 def test_silent_video_has_no_audio_stream(tmp_path):
     path = write_group_preview(tmp_path / "silent.mp4", group()[:1], FPS, audio=None, size=SIZE)
     listing = probe(path)
@@ -208,4 +222,4 @@ def test_bad_inputs_are_one_line_errors(tmp_path):
     not_audio.write_text("not a song")
     with pytest.raises(ChoreoError, match="ffmpeg failed") as err:
         write_group_preview(out, group(), FPS, audio=not_audio, size=SIZE)
-    assert "\n" not in str(err.value)
+    assert "\n" not in str(err.value) and not out.exists()

@@ -223,7 +223,8 @@ class GroupView:
         self.top_band, self.bottom_band = round(64 * unit), round(40 * unit)
 
         # Stage and camera from the whole song's extent.
-        floor_y = float(joints[..., 1].min())
+        # The floor: the 1st percentile of each frame's lowest joint, so a stray dip does not sink the stage.
+        floor_y = float(np.percentile(joints[..., 1].min(-1), 1))
         pelvis_xz = joints[:, :, PELVIS][..., [0, 2]].reshape(-1, 2)
         all_xz = joints[..., [0, 2]].reshape(-1, 2)
         lo = np.minimum(pelvis_xz.min(0) - STAGE_MARGIN_M, all_xz.min(0) - 0.2)
@@ -399,8 +400,11 @@ def _ffmpeg_command(path: Path, width: int, height: int, fps: float, audio: Path
     cmd = [_ffmpeg_exe(), "-y", "-loglevel", "error",
            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{fps:g}", "-i", "-"]
     if audio is not None:
-        cmd += ["-ss", f"{start:.3f}", "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
-                "-c:a", "aac", "-b:a", "160k"]
+        # Frame 0 is song time `start`: skip into the song, or (start < 0) begin with real silence (a
+        # timestamp offset alone is dropped by some players and decoders).
+        skip = ["-ss", f"{start:.3f}"] if start > 0 else []
+        delay = ["-af", f"adelay={round(-start * 1000)}:all=1"] if start < 0 else []
+        cmd += [*skip, "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", *delay, "-c:a", "aac", "-b:a", "160k"]
     else:
         cmd += ["-an"]
     return cmd + ["-t", f"{duration:.3f}", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
@@ -440,7 +444,7 @@ def write_group_preview(path: str | Path, members: Sequence[np.ndarray], fps: fl
     renderer = GroupView(members, fps, marks, names, colors, title, size, start)
     _check_output(path)
     total = renderer.frames
-    cmd = _ffmpeg_command(path, renderer.width, renderer.height, renderer.fps, audio_path, max(start, 0.0),
+    cmd = _ffmpeg_command(path, renderer.width, renderer.height, renderer.fps, audio_path, float(start),
                           total / renderer.fps)
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -462,6 +466,7 @@ def write_group_preview(path: str | Path, members: Sequence[np.ndarray], fps: fl
         err = proc.stderr.read().decode(errors="replace")
         proc.wait()
     if proc.returncode != 0:
+        path.unlink(missing_ok=True)  # no half-written video left behind
         last = err.strip().splitlines()[-1] if err.strip() else "no message"
         raise ChoreoError(f"group preview: ffmpeg failed: {last}")
     return path
