@@ -31,6 +31,7 @@ import numpy as np
 
 from choreo.errors import ChoreoError
 from choreo.formats.bvh_writer import CHILDREN, END_SITE_FRACTION, LEAF_JOINTS, rest_offsets, solve_global_rotations
+from choreo.formats.palette import MEMBER_COLORS as DEFAULT_COLORS  # shared with the group preview video
 from choreo.quaternion import matrix_to_quat
 from choreo.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 
@@ -39,12 +40,6 @@ _FLOAT, _UBYTE, _USHORT, _UINT = 5126, 5121, 5123, 5125
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
 _GLB_MAGIC, _GLB_VERSION, _CHUNK_JSON, _CHUNK_BIN = 0x46546C67, 2, 0x4E4F534A, 0x004E4942
 
-# Distinct member colours (linear RGB, 0-1), used in order when no colours are given.
-DEFAULT_COLORS: tuple[tuple[float, float, float], ...] = (
-    (0.90, 0.20, 0.25), (0.15, 0.45, 0.90), (0.95, 0.70, 0.10), (0.20, 0.70, 0.35),
-    (0.60, 0.30, 0.85), (0.95, 0.45, 0.15), (0.10, 0.75, 0.80), (0.90, 0.35, 0.65),
-    (0.55, 0.55, 0.15), (0.35, 0.25, 0.15), (0.45, 0.80, 0.95), (0.80, 0.80, 0.80),
-)
 FLOOR_COLOR = (0.18, 0.18, 0.20, 1.0)
 FLOOR_MARGIN = 1.5  # metres of floor beyond the members' farthest pelvis positions
 FLOOR_MIN_HALF_SIZE = (4.0, 3.0)  # (x, z): a stage at least 8 m wide and 6 m deep
