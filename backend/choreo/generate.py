@@ -92,6 +92,20 @@ class Generator:
         feats = x[:, :, 0, :].permute(0, 2, 1).float().cpu().numpy()  # [B, T, 263]
         return self.bundle.normalizer.denormalize(feats)
 
+    def sample_rows(self, texts: list[str], values: np.ndarray, weight: np.ndarray, *, steps: int | None = None,
+                    guidance: float | None = None, seed: int | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """One batch of windows, each with its own prompt and in-painting: `values` [B,W,263] normalised rows,
+        `weight` [B,W,263] in [0,1] (1 = keep exactly, 0 = free). Returns denormalised features [B,W,263]."""
+        steps, guidance = self.bundle.sampling.fill(steps, guidance)
+        values = torch.from_numpy(np.ascontiguousarray(values.transpose(0, 2, 1)[:, :, None, :], dtype=np.float32))
+        w = torch.from_numpy(np.ascontiguousarray(weight.transpose(0, 2, 1)[:, :, None, :], dtype=np.float32))
+        inpaint = Inpainting(values.to(self.device), (w >= 1.0).to(self.device), w.to(self.device),
+                             noise_known=SEAM_NOISE_KNOWN)
+        emb = torch.from_numpy(self.encoder.encode(list(texts))).to(self.device)
+        req = GenerationRequest(text=texts[0], steps=steps, guidance=guidance)
+        return self._sample_window(emb, req, seed, inpaint, progress)
+
     def generate(self, req: GenerationRequest, progress: Callable[[int, int], None] | None = None) -> list[Motion]:
         req.steps, req.guidance = self.bundle.sampling.fill(req.steps, req.guidance)
         req.validate(self.bundle.diffusion_steps, self.window)

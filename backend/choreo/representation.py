@@ -70,6 +70,13 @@ def facing_transform(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, origin
 
 
+def facing_angles(joints: np.ndarray) -> np.ndarray:
+    """Per-frame facing angle [T] in radians about +Y, unwrapped: 0 faces +Z, +pi/2 faces +X
+    (the facing `facing_transform` uses: across hips and shoulders, unsmoothed)."""
+    forward = _forward_from_across(np.asarray(joints, dtype=np.float64), hip_sign=1.0)
+    return np.unwrap(np.arctan2(forward[..., 0], forward[..., 2]), axis=-1)
+
+
 def apply_transform(joints: np.ndarray, q: np.ndarray, origin: np.ndarray) -> np.ndarray:
     return qrot(np.broadcast_to(q, joints.shape[:-1] + (4,)), joints - origin)
 

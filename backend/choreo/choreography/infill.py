@@ -1,0 +1,183 @@
+"""Filling the unknown frames of motions by in-painting model windows — the one stitching routine of a song.
+
+A `FillJob` is a stretch of one member's motion in stage coordinates: some frames known (context), the rest
+to be generated, optionally with a root path (stage position and facing) the model must follow. Jobs are
+filled window by window, left to right; all jobs' r-th windows are one batch, each with its own prompt.
+
+In each window (W rows, MDM's training length) the composite motion — known frames, and placeholders on the
+unknown ones (the nearest known pose carried along the root path) — is encoded in the window's own origin
+and facing, as the model saw its training windows. In-painting weights per row:
+- root channels (yaw velocity, ground velocity): 1 on known frames; on unknown frames the job's
+  `root_weight` (1 = follow the path exactly, as MDM's trajectory control; 0 = free);
+- all other channels: 1 on known frames, ramping down to 0 over `RAMP` frames next to unknown ones, 0 on
+  unknown frames. The ramp lets the model's motion take over gradually instead of meeting a hard edge;
+  ramped frames are generated again (they change a little), frames of weight 1 come back exact.
+Because known frames keep their root exactly, a window with context on both sides lands on the right-hand
+context in position as well as in pose, as long as the root over the gap is given (root_weight 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from choreo.quaternion import qrot, qyaw
+from choreo.representation import (
+    FEATURE_DIM,
+    FOOT_CONTACT,
+    apply_transform,
+    facing_angles,
+    facing_transform,
+    features_to_skeleton_joints,
+    joints_to_features,
+    undo_transform,
+)
+from choreo.skeleton import canonical_offsets, forward_kinematics
+
+RAMP = 10  # frames of soft weight on the known side of every edge
+ROOT_CHANNELS = slice(0, 3)  # yaw velocity and ground velocity: the root path
+
+
+@dataclass
+class FillJob:
+    """One member's stretch of motion to complete.
+
+    joints [T,22,3] stage coordinates (values on unknown frames are ignored); known [T] bool;
+    text: the prompt; root_xz [T,2] and root_yaw [T] (radians, 0 faces +Z) give the path on unknown
+    frames (None: stay where the nearest known frame stands, facing as it faces); root_weight [T] (or a
+    number) how strictly unknown frames follow it."""
+
+    joints: np.ndarray
+    known: np.ndarray
+    text: str
+    root_xz: np.ndarray | None = None
+    root_yaw: np.ndarray | None = None
+    root_weight: np.ndarray | float = 0.0
+    contacts: np.ndarray | None = None  # [T,4] foot-contact flags of known frames (generated ones are filled in)
+    frozen: np.ndarray | None = None  # [T] bool: known frames that must come back exact (no ramp on them)
+    seams: list[int] = field(default_factory=list)  # frames where generated frames meet kept ones (filled in)
+    written: np.ndarray | None = None  # [T] bool: frames the fill wrote (filled in)
+
+    def __post_init__(self) -> None:
+        self.joints = np.array(self.joints, dtype=np.float64)
+        self.known = np.array(self.known, dtype=bool)
+        t = len(self.joints)
+        if self.joints.shape != (t, 22, 3) or self.known.shape != (t,):
+            raise ValueError(f"FillJob: joints [T,22,3] and known [T] expected, got {self.joints.shape}, "
+                             f"{self.known.shape}")
+        self.root_weight = np.broadcast_to(np.asarray(self.root_weight, dtype=np.float64), (t,)).copy()
+        if self.contacts is None:
+            self.contacts = np.zeros((t, 4))
+        self.written = np.zeros(t, bool)
+        self.frozen = np.zeros(t, bool) if self.frozen is None else np.array(self.frozen, dtype=bool) & self.known
+
+
+def rest_pose() -> np.ndarray:
+    """The canonical skeleton standing at the origin, facing +Z (a placeholder when nothing is known)."""
+    quats = np.tile([1.0, 0.0, 0.0, 0.0], (1, 22, 1))
+    root = np.array([[0.0, 0.0, 0.0]])
+    pose = forward_kinematics(quats, root, canonical_offsets())[0]
+    pose[:, 1] -= pose[:, 1].min()
+    return pose
+
+
+def _place(pose: np.ndarray, xz: np.ndarray, yaw: float) -> np.ndarray:
+    """`pose` [22,3] moved so its root stands at `xz` facing `yaw` (its height kept)."""
+    local = pose.copy()
+    local[:, [0, 2]] -= pose[0, [0, 2]]
+    local = qrot(np.broadcast_to(qyaw(yaw - facing_angles(pose[None])[0]), (22, 4)), local)
+    local[:, [0, 2]] += xz
+    return local
+
+
+def placeholders(job: FillJob) -> np.ndarray:
+    """The job's joints with every unknown frame replaced by the nearest known pose on the root path."""
+    out = job.joints.copy()
+    known = np.flatnonzero(job.known)
+    if len(known) == 0:
+        base = np.broadcast_to(rest_pose(), out.shape).copy()
+        out[:] = base
+        known_pose = lambda i: base[i]  # noqa: E731
+    else:
+        known_pose = lambda i: job.joints[known[np.argmin(np.abs(known - i))]]  # noqa: E731
+    for i in np.flatnonzero(~job.known):
+        pose = known_pose(i)
+        xz = job.root_xz[i] if job.root_xz is not None else pose[0, [0, 2]]
+        yaw = job.root_yaw[i] if job.root_yaw is not None else facing_angles(pose[None])[0]
+        out[i] = _place(pose, xz, yaw)
+    return out
+
+
+def _edge_weight(known: np.ndarray, ramp: int) -> np.ndarray:
+    """Per frame: 0 where unknown, rising 1/(ramp+1) per frame of distance from the nearest unknown frame."""
+    t = len(known)
+    dist = np.full(t, np.inf)
+    unknown = np.flatnonzero(~known)
+    if len(unknown):
+        idx = np.arange(t)
+        pos = np.searchsorted(unknown, idx)
+        left = np.abs(idx - unknown[np.clip(pos - 1, 0, len(unknown) - 1)])
+        right = np.abs(unknown[np.clip(pos, 0, len(unknown) - 1)] - idx)
+        dist = np.minimum(left, right).astype(float)
+    return np.clip(dist / (ramp + 1), 0.0, 1.0)
+
+
+def _window_inputs(job: FillJob, start: int, window: int, normalize: Callable[[np.ndarray], np.ndarray],
+                   facing: str) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Normalised rows [W,263], weights [W,263] and the window's transform for frames start..start+W."""
+    t = len(job.joints)
+    frames = np.arange(start, start + window + 1)
+    inside = frames < t
+    composite = placeholders(job)[np.minimum(frames, t - 1)]
+    known = np.where(inside, job.known[np.minimum(frames, t - 1)], False)
+    q, origin = facing_transform(composite)
+    rows = normalize(joints_to_features(apply_transform(composite, q, origin), canonical=False, facing=facing))
+    frozen = np.where(inside, job.frozen[np.minimum(frames, t - 1)], False)
+    # rows past the job's end are free but are not an edge: the job's last frames stay exact
+    edge = np.where(frozen, 1.0, _edge_weight(known | ~inside, RAMP))
+    edge = np.where(inside, edge, 0.0)[:window]
+    weight = np.repeat(edge[:, None], FEATURE_DIM, axis=1)
+    path_w = np.where(inside, job.root_weight[np.minimum(frames, t - 1)], 0.0)[:window]
+    root_w = np.where(known[:window], 1.0, path_w)
+    weight[:, ROOT_CHANNELS] = root_w[:, None]
+    return rows, weight.astype(np.float32), (q, origin)
+
+
+def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray], np.ndarray], jobs: list[FillJob],
+         window: int, *, facing: str, overlap: int | None = None, seed: int | None = None,
+         progress: Callable[[int, int], None] | None = None) -> list[FillJob]:
+    """Generate every unknown frame of every job (in place; returns the jobs, all frames known).
+
+    sample_rows(texts, values, weight, seed=...) is `Generator.sample_rows`; normalize is the bundle's.
+    overlap: frames of context each window starts with (default window // 4).
+    """
+    overlap = window // 4 if overlap is None else overlap
+    rng = np.random.default_rng(seed)
+    while True:
+        batch = []
+        for job in jobs:
+            unknown = np.flatnonzero(~job.known)
+            if len(unknown):
+                batch.append((job, max(0, min(int(unknown[0]) - overlap, len(job.joints) - window))))
+        if not batch:
+            return jobs
+        inputs = [_window_inputs(job, start, window, normalize, facing) for job, start in batch]
+        rows = np.stack([i[0] for i in inputs])
+        weight = np.stack([i[1] for i in inputs])
+        round_seed = int(rng.integers(0, 2**31 - 1)) if seed is not None else None
+        feats = sample_rows([job.text for job, _ in batch], rows, weight, seed=round_seed, progress=progress)
+        for (job, start), (_, w, (q, origin)), f in zip(batch, inputs, feats, strict=True):
+            new = undo_transform(features_to_skeleton_joints(f), q, origin)
+            stop = min(start + window, len(job.joints))
+            span = np.arange(start, stop)
+            redo = span[w[: stop - start, 4] < 1.0]  # unknown and ramped (never frozen) frames
+            job.joints[redo] = new[redo - start]
+            job.contacts[redo] = f[redo - start][:, FOOT_CONTACT]
+            job.known[redo] = True
+            job.written[redo] = True
+            if len(redo):  # where this window's frames meet frames it did not write
+                breaks = np.flatnonzero(np.diff(redo) > 1)
+                for s0, s1 in zip(np.r_[redo[0], redo[breaks + 1]], np.r_[redo[breaks], redo[-1]], strict=True):
+                    job.seams += [int(f) for f in (s0, s1 + 1) if 0 < f < len(job.joints)]
