@@ -23,21 +23,21 @@ from choreo.motion import Motion
 _OUTPUT_NAME = re.compile(r"^(motion(_\d{2,})?\.(bvh|json)|results\.npy|results\.txt|results_len\.txt|preview\.mp4)$")
 
 
-def earlier_outputs(out: Path) -> list[Path]:
-    """The files of an earlier `choreo generate` run in `out` (empty if there are none)."""
+def earlier_outputs(out: Path, names: re.Pattern = _OUTPUT_NAME) -> list[Path]:
+    """The files of an earlier run in `out` (empty if there are none); `names` matches a run's file names."""
     if not out.is_dir():
         return []
-    return sorted(p for p in out.iterdir() if p.is_file() and _OUTPUT_NAME.match(p.name))
+    return sorted(p for p in out.iterdir() if p.is_file() and names.match(p.name))
 
 
-def prepare_output_folder(out_dir: str | Path, force: bool = False) -> Path:
+def prepare_output_folder(out_dir: str | Path, force: bool = False, names: re.Pattern = _OUTPUT_NAME) -> Path:
     """Check (before any work) that `out_dir` can take a new run; create it; with `force`, delete the files
     of an earlier run there, so runs never mix (a 2-sample run after a 4-sample one would leave
     motion_02/03 of the old prompt beside the new files)."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ChoreoError(f"--out {out}: is a file, not a folder; choose a folder name")
-    old = earlier_outputs(out)
+    old = earlier_outputs(out, names)
     if old and not force:
         names = ", ".join(p.name for p in old[:4]) + (" ..." if len(old) > 4 else "")
         raise ChoreoError(f"--out {out}: already holds an earlier run ({names}); choose another folder or add "
