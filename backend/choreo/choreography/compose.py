@@ -148,12 +148,15 @@ class Composer:
         out: dict[int, list[Material]] = {}
         for key, job in zip(owners, jobs, strict=True):
             sec = plan.sections[key]
-            raw = job.joints
-            joints = raw
+            # Feet are pinned before the warp: pinning moves the legs, which moves the kinematic beats the
+            # warp put on the music's beats; a pinned foot stays pinned under a time warp.
+            raw = lock_feet(ground(job.joints, job.contacts), job.contacts)
+            joints, contacts = raw, job.contacts
             if s.beat_sync:
                 beats, downbeats = _beats_rel(song, sec.start, len(raw) / self.fps)
-                joints, _ = beat_warp(raw, self.fps, beats, downbeats)
-            out.setdefault(key, []).append(Material(joints, job.contacts, raw, seams=sorted(set(job.seams))))
+                joints, source = beat_warp(raw, self.fps, beats, downbeats)
+                contacts = contacts[np.clip(np.rint(source * self.fps).astype(int), 0, len(raw) - 1)]
+            out.setdefault(key, []).append(Material(joints, contacts, raw, seams=sorted(set(job.seams))))
         self._rank(song, plan, out)
         self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
         return out
@@ -322,7 +325,8 @@ class Composer:
         """Time-warp the member's frames [lo, hi) onto the beat grid, both ends fixed (in place)."""
         lo, hi = max(0, span[0]), min(len(d.joints), span[1])
         beats, downbeats = _beats_rel(song, lo / self.fps, (hi - lo) / self.fps)
-        warped, source = beat_warp(d.joints[lo:hi], self.fps, beats, downbeats)
+        pinned = lock_feet(d.joints[lo:hi], d.contacts[lo:hi])  # before the warp, as for the material
+        warped, source = beat_warp(pinned, self.fps, beats, downbeats)
         d.joints[lo:hi] = warped
         d.contacts[lo:hi] = d.contacts[lo:hi][np.clip(np.rint(source * self.fps).astype(int), 0, hi - lo - 1)]
 
