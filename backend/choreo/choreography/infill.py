@@ -137,7 +137,10 @@ def _window_inputs(job: FillJob, start: int, window: int, normalize: Callable[[n
     frozen = np.where(inside, job.frozen[np.minimum(frames, t - 1)], False)
     # rows past the job's end are free but are not an edge: the job's last frames stay exact
     edge = np.where(frozen, 1.0, _edge_weight(known | ~inside, RAMP))
-    edge = np.where(inside, edge, 0.0)[:window]
+    # Next to frozen frames the soft edge lies on the unknown side instead: the first generated frames are
+    # pulled toward the placeholder (the frozen pose carried along the path) and let go over RAMP frames.
+    lead_in = 1.0 - _edge_weight(~frozen, RAMP)
+    edge = np.where(inside, np.maximum(edge, np.where(known, 0.0, lead_in)), 0.0)[:window]
     weight = np.repeat(edge[:, None], FEATURE_DIM, axis=1)
     path_w = np.where(inside, job.root_weight[np.minimum(frames, t - 1)], 0.0)[:window]
     root_w = np.where(known[:window], 1.0, path_w)

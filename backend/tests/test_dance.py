@@ -1,0 +1,218 @@
+"""`choreo dance`: a whole song danced by a group, with the shipped default model.
+
+The composer runs once on a synthesized song whose ground truth (beats, bars, sections with repeats) the
+test knows; the CLI runs once on its audio. Checks: repeats dance the same motion, members keep apart,
+seams stay within the range seen inside windows, beats land above their controls, `--regenerate` keeps
+every other frame, the files load in independent readers, and bad requests are one-line errors.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from choreo.bundle import load_bundle
+from choreo.choreography.choreography import Choreography
+from choreo.choreography.compose import Composer, ComposeSettings
+from choreo.choreography.plan import make_plan
+from choreo.choreography.report import measure
+from choreo.config import DEFAULT_MODEL
+from choreo.formats.bvh_reader import parse_bvh, world_positions
+from choreo.generate import Generator
+from choreo.music.demo_song import synthesize, write_demo_song
+from choreo.music.song import Section, Song
+from choreo.skeleton import CANONICAL_BONE_LENGTHS, bone_lengths
+
+STRUCTURE = (("intro", 2), ("verse", 4), ("chorus", 4), ("verse", 4), ("chorus", 4), ("outro", 2))
+ENERGY = {"intro": 0.2, "verse": 0.45, "chorus": 0.85, "outro": 0.15}
+FPS = 20.0
+pytestmark = pytest.mark.skipif(not Path(DEFAULT_MODEL).exists(), reason="the shipped default model is missing")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("song")
+    demo = synthesize(structure=STRUCTURE, seed=3)
+    audio, _ = write_demo_song(folder / "song.wav", demo)
+    t = demo.truth
+    song = Song(duration=t["duration"], sample_rate=t["sample_rate"], tempo=t["tempo"], beats=t["beats"],
+                downbeats=t["downbeats"], meter=t["meter"], source=str(audio),
+                sections=[Section(s["start"], s["end"], s["label"], s["kind"], ENERGY[s["kind"]], 1.0)
+                          for s in t["sections"]])
+    return song, audio
+
+
+@pytest.fixture(scope="module")
+def composer():
+    return Composer(Generator(load_bundle(DEFAULT_MODEL)), ComposeSettings(candidates=2, seed=1))
+
+
+@pytest.fixture(scope="module")
+def danced(demo, composer):
+    song, _ = demo
+    plan = make_plan(song, members=3, seed=1)
+    ch = composer.compose(song, plan)
+    ch.report = measure(ch)
+    return ch
+
+
+def test_whole_song_every_member_rigid_on_the_floor(danced, demo):
+    song, _ = demo
+    assert danced.frames == int(round(song.duration * FPS))
+    assert len(danced.members) == 3
+    for joints in danced.members:
+        assert np.isfinite(joints).all()
+        assert np.abs(bone_lengths(joints)[:, 1:] - CANONICAL_BONE_LENGTHS[1:]).max() < 2e-3
+        feet = joints[:, [7, 8, 10, 11], 1]
+        assert feet.min() > -0.01  # nobody sinks into the stage
+        assert np.median(feet.min(axis=1)) < 0.05  # and nobody hovers
+
+
+def test_repeats_dance_the_first_occurrence(danced):
+    rows = danced.report["repeats"]["repeats"]
+    assert {(r["section"], r["first"]) for r in rows} == {(3, 1), (4, 2)}
+    bar = 4 * 60.0 / 132.0 * FPS
+    for r, (start, end) in zip(rows, [danced.edges[r["section"]] for r in rows], strict=True):
+        assert start <= bar and end <= bar  # at most one bar of transition at each end
+        assert r["frames_compared"] > 0.5 * (danced.sections[r["section"]][1] - danced.sections[r["section"]][0])
+        assert r["max_pose_difference_m"] < 0.02
+
+
+def test_members_keep_apart_and_stand_in_formation(danced):
+    assert danced.report["stage"]["min_pelvis_distance_m"] >= 0.5
+    # mid-section the pelvises are near the section's spots (the formation is visible)
+    for (a, b), spots in zip(danced.sections, danced.spots, strict=True):
+        mid = (a + b) // 2
+        pelvis = np.stack([j[mid, 0, [0, 2]] for j in danced.members])
+        assert np.linalg.norm(pelvis - spots, axis=1).max() < 1.5
+
+
+def test_seams_within_the_range_inside_windows(danced):
+    s = danced.report["seams"]
+    assert s["seams"] > 0
+    inside_max_speed = max(float(np.linalg.norm(np.diff(j, axis=0), axis=-1).mean(-1).max()) * FPS
+                           for j in danced.members)
+    assert s["seam_speed_max"] <= inside_max_speed
+    assert s["seam_speed_median"] < 2.0 * s["inside_speed_median"]
+
+
+def test_beats_land_above_their_controls(danced):
+    after = danced.report["beats"]["after"]
+    assert after["motion_beats"] > 20
+    assert after["hit_rate"] > after["hit_rate_chance"] + 0.1
+    assert after["hit_rate"] > after["hit_rate_half_beat"] + 0.1
+    assert after["hit_rate"] > danced.report["beats"]["before"]["hit_rate"]
+
+
+def test_regenerate_changes_one_section_and_keeps_every_other_frame(danced, composer, tmp_path):
+    path = danced.save(tmp_path / "choreography.json")
+    previous = Choreography.load(path)  # as --regenerate does: from the file
+    plan = previous.plan
+    plan.sections[2].prompt = "a person dances charleston"
+    plan.sections[4].repeat_of = None  # its repeat keeps its motion: it is no longer a repeat
+    redone = composer.regenerate(previous, plan, 2)
+    a, b = redone.sections[2]
+    for new, old in zip(redone.members, previous.members, strict=True):
+        assert np.array_equal(new[:a], old[:a]) and np.array_equal(new[b:], old[b:])
+        assert np.abs(new[a:b] - old[a:b]).max() > 0.05
+        steps = np.linalg.norm(np.diff(new, axis=0), axis=-1).max(axis=-1)  # largest joint step per frame
+        # the new section joins its untouched neighbours no faster than the dance moves anyway
+        assert max(steps[a - 1], steps[b - 1]) <= np.percentile(steps, 99)
+
+
+def test_choreography_file_round_trip(danced, tmp_path):
+    back = Choreography.load(danced.save(tmp_path / "c.json"))
+    assert back.plan.to_dict() == danced.plan.to_dict()
+    assert back.sections == danced.sections
+    for a, b in zip(back.members, danced.members, strict=True):
+        assert np.abs(a - b).max() <= 5.1e-5
+
+
+def _choreo(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "choreo", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def cli_run(demo, tmp_path_factory):
+    _, audio = demo
+    out = tmp_path_factory.mktemp("dance")
+    done = _choreo("dance", str(audio), "--out", str(out), "--members", "2", "--candidates", "1", "--seed", "4")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out, done.stdout, audio
+
+
+def test_cli_writes_every_file_and_a_summary(cli_run):
+    out, stdout, _ = cli_run
+    for name in ("plan.json", "analysis.json", "analysis.png", "choreography.json", "member_01.bvh",
+                 "member_02.bvh", "choreography.glb", "preview.mp4", "stage.png", "formations.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert "kinematic beats within 100 ms" in stdout and "chance" in stdout and "half-beat" in stdout
+    assert "closest two members" in stdout
+
+
+def test_bvh_files_read_back_at_the_members_positions(cli_run):
+    out, _, _ = cli_run
+    ch = Choreography.load(out / "choreography.json")
+    for k, joints in enumerate(ch.members, start=1):
+        read = world_positions(parse_bvh(out / f"member_{k:02d}.bvh")) / 100.0  # BVH in centimetres
+        assert read.shape[0] == joints.shape[0]
+        assert np.abs(read[:, 0] - joints[:, 0]).max() < 0.01  # pelvis on stage where the file says
+
+
+def test_gltf_loads_in_an_independent_reader(cli_run):
+    pygltflib = pytest.importorskip("pygltflib")
+    out, _, _ = cli_run
+    gltf = pygltflib.GLTF2().load(str(out / "choreography.glb"))
+    assert len(gltf.animations) == 1 and len(gltf.skins) == 2
+    node = shutil.which("node")
+    tools = Path(__file__).resolve().parents[2] / "tools" / "gltf"
+    if node and (tools / "node_modules" / "gltf-validator").is_dir():
+        result = subprocess.run([node, str(tools / "validate.mjs"), str(out / "choreography.glb")],
+                                capture_output=True, text=True, timeout=120)
+        report = json.loads(result.stdout.splitlines()[0])
+        assert report["issues"]["numErrors"] == 0, report["issues"]["messages"]
+
+
+def test_cli_dances_an_edited_plan_and_regenerates_one_section(cli_run, tmp_path):
+    out, _, audio = cli_run
+    plan = json.loads((out / "plan.json").read_text())
+    plan["sections"][1]["formation"] = "line"
+    edited = out / "plan.json"
+    edited.write_text(json.dumps(plan))
+    done = _choreo("dance", str(audio), "--plan", str(edited), "--regenerate", "1", "--out", str(tmp_path / "b"),
+                   "--candidates", "1", "--no-video")
+    assert done.returncode == 0, done.stderr[-2000:]
+    old, new = Choreography.load(out / "choreography.json"), Choreography.load(tmp_path / "b" / "choreography.json")
+    a, b = new.sections[1]
+    for m_old, m_new in zip(old.members, new.members, strict=True):
+        assert np.array_equal(m_old[:a], m_new[:a]) and np.array_equal(m_old[b:], m_new[b:])
+    assert not np.array_equal(old.members[0][a:b], new.members[0][a:b])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--members", "0"], "--members must be between 1 and 12"),
+    (["--members", "13"], "--members must be between 1 and 12"),
+    (["--formations", "v,star"], "unknown formation 'star'"),
+    (["--regenerate", "2"], "--regenerate K needs --plan"),
+])
+def test_bad_requests_are_one_line_errors(demo, tmp_path, args, message):
+    _, audio = demo
+    done = _choreo("dance", str(audio), "--out", str(tmp_path / "o"), *args, timeout=120)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_unreadable_song_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "song.wav"
+    bad.write_bytes(b"RIFF not really a wave file")
+    done = _choreo("dance", str(bad), "--out", str(tmp_path / "o"), timeout=120)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "song.wav" in done.stderr
+    assert not (tmp_path / "o").exists()
