@@ -14,8 +14,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import machine_info
-
 from choreo.bundle import load_bundle
 from choreo.choreography.compose import Composer, ComposeSettings
 from choreo.choreography.outputs import write_dance_outputs
@@ -25,6 +23,7 @@ from choreo.formats.group_preview import write_group_preview
 from choreo.generate import Generator
 from choreo.music.analyze import analyze
 from choreo.music.demo_song import DEFAULT_STRUCTURE, synthesize, write_demo_song
+from machine import machine_info
 
 
 def song_of(minutes: float, folder: Path) -> Path:

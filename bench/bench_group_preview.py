@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-
 from machine import machine_info
 
 FPS = 20.0

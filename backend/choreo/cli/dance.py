@@ -120,10 +120,9 @@ def _dance(args, analysis, plan, previous, out: Path, song_path: Path, started: 
     from choreo.choreography.compose import Composer, ComposeSettings
     from choreo.choreography.outputs import write_dance_outputs
     from choreo.choreography.report import measure, summary_text
+    from choreo.config import load_settings
     from choreo.generate import Generator
     from choreo.music.plot import plot_analysis
-
-    from choreo.config import load_settings
 
     settings = load_settings(None)
     bundle = load_bundle(args.model or settings.model_path, data_path=settings.data_path)
