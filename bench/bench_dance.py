@@ -23,6 +23,7 @@ from choreo.formats.group_preview import write_group_preview
 from choreo.generate import Generator
 from choreo.music.analyze import analyze
 from choreo.music.demo_song import DEFAULT_STRUCTURE, synthesize, write_demo_song
+
 from machine import machine_info
 
 

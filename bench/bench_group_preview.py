@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
 from machine import machine_info
 
 FPS = 20.0

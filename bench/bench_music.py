@@ -24,6 +24,7 @@ SHORT = (("intro", 2), ("verse", 4), ("chorus", 4), ("verse", 4), ("chorus", 4),
 def score_one(kw: dict, structure=None) -> dict:
     import mir_eval
     import soxr
+
     from choreo.music.analyze import analyze_audio
     from choreo.music.audio import SAMPLE_RATE, Audio
     from choreo.music.demo_song import synthesize

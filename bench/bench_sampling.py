@@ -19,9 +19,11 @@ import subprocess
 import time
 
 import torch
+
 from choreo.diffusion import GaussianDiffusion
 from choreo.model import MDM, MDMConfig
 from choreo.sampler import Denoiser, Sampler
+
 from machine import machine_info
 
 
@@ -62,8 +64,9 @@ def int8_denoiser(model: MDM, threads: int) -> Denoiser:
     import tempfile
     from pathlib import Path
 
-    from choreo.onnx_denoiser import OnnxDenoiser, export_onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from choreo.onnx_denoiser import OnnxDenoiser, export_onnx
 
     folder = Path(tempfile.mkdtemp(prefix="choreo-int8-"))
     export_onnx(model, folder / "fp32.onnx")

@@ -15,6 +15,7 @@ import time
 
 import torch
 from bench_sampling import machine_info
+
 from choreo.diffusion import GaussianDiffusion, masked_mse
 from choreo.model import MDM, MDMConfig
 
