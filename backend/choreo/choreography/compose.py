@@ -45,8 +45,13 @@ class ComposeSettings:
     transition_bars: float = 0.5  # frames regenerated on each side of a boundary, in bars; with the soft edge
     # at most one bar changes at each end of a section (so a repeated chorus is the same apart from that)
     beat_sync: bool = True
-    energy_weight: float = 1.0  # ranking: beat hit rate minus this times the energy misfit
+    # Ranking: beat hit rate minus this times the energy misfit. On the demo song 1.0 gave beats 65 % / energy
+    # r 0.74, 0.5 gave 68 % / 0.58, 0.3 (4 candidates) 70 % / 0.62.
+    energy_weight: float = 0.5
     steps: int | None = None
+    # Transition windows are mostly given frames: 10 steps dance them as well as 20 (measured on the demo song:
+    # beat hit rate 0.64 vs 0.65, the same pops and seams) in half the time.
+    transition_steps: int | None = 10
     guidance: float | None = None
     seed: int = 0
 
@@ -110,7 +115,10 @@ class Composer:
         t0 = time.perf_counter()
 
         def sample_rows(texts, values, weight, seed=None, progress=None):
-            return self.gen.sample_rows(texts, values, weight, steps=s.steps, guidance=s.guidance, seed=seed,
+            steps = s.steps
+            if what == "transitions" and s.transition_steps:
+                steps = min(s.transition_steps, s.steps or s.transition_steps)
+            return self.gen.sample_rows(texts, values, weight, steps=steps, guidance=s.guidance, seed=seed,
                                         progress=progress)
 
         step = [0]

@@ -168,8 +168,9 @@ def summary_text(report: dict, plan, seconds: float) -> str:
                      f"transitions {r['worst_m'] * 100:.2f} cm")
     sm = report.get("seams", {})
     if sm.get("seams"):
-        lines.append(f"seams: worst seam speed at the {sm['worst_seam_speed_percentile']:.0f}th percentile of "
-                     f"speeds inside windows, acceleration at the {sm['worst_seam_accel_percentile']:.0f}th")
+        lines.append(f"seams: {sm['seams']}; the worst one's speed is at the {sm['worst_seam_speed_percentile']:.1f}th "
+                     f"percentile of the speeds inside windows, its acceleration at the "
+                     f"{sm['worst_seam_accel_percentile']:.1f}th")
     lines.append(f"time: {seconds:.1f} s")
     return "\n".join(lines)
 
