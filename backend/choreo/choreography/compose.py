@@ -26,10 +26,11 @@ import numpy as np
 
 from choreo.choreography.beat_sync import beat_score, beat_warp
 from choreo.choreography.choreography import Choreography
-from choreo.choreography.formations import assign_members, formation_spots, transition_paths
+from choreo.choreography.formations import assign_members, formation_spots, smootherstep, transition_paths
 from choreo.choreography.infill import RAMP, FillJob, fill
 from choreo.choreography.plan import Plan, SectionPlan
 from choreo.foot_contact import ground, lock_feet
+from choreo.generate import Generator
 from choreo.metrics.beat_alignment import joint_speeds
 from choreo.music.song import Song
 from choreo.representation import apply_transform, facing_angles, facing_transform, undo_transform
@@ -71,7 +72,6 @@ class Material:
 class _Draft:
     joints: np.ndarray  # [T,22,3]
     contacts: np.ndarray  # [T,4]
-    origin: list[str] = field(default_factory=list)  # per section: which material (for reuse checks)
     seams: set[int] = field(default_factory=set)  # frames where stitched pieces meet
 
 
@@ -102,7 +102,7 @@ def _mean_speed(joints: np.ndarray, fps: float) -> float:
 class Composer:
     """Composes choreographies with one loaded `Generator` (choreo.generate)."""
 
-    def __init__(self, generator, settings: ComposeSettings | None = None) -> None:
+    def __init__(self, generator: Generator, settings: ComposeSettings | None = None) -> None:
         self.gen = generator
         self.settings = settings or ComposeSettings()
         self.window = generator.window
@@ -235,7 +235,6 @@ class Composer:
                 placed[..., 2] += spots[i][m, 1]
                 d.joints[a:b] = placed
                 d.contacts[a:b] = contacts
-                d.origin.append(ident)
                 d.seams.update(a + f for f in seams)
         return drafts
 
@@ -270,7 +269,7 @@ class Composer:
         ends = np.stack([d.joints[after, 0, [0, 2]] for d in drafts])
         n = g1 - g0 + 2
         paths = (transition_paths(starts, ends, n) if len(drafts) > 1 else _ease_path(starts, ends, n))[1:-1]
-        u = _smootherstep(np.linspace(0.0, 1.0, n)[1:-1])
+        u = smootherstep(np.linspace(0.0, 1.0, n)[1:-1])
         jobs = []
         for m, d in enumerate(drafts):
             joints = d.joints[lo:hi].copy()
@@ -417,21 +416,9 @@ class Composer:
                 for f in (a, a + e0, b - e1)]
 
 
-def _smootherstep(u: np.ndarray) -> np.ndarray:
-    return u * u * u * (u * (6 * u - 15) + 10)
-
-
 def _ease_path(start: np.ndarray, end: np.ndarray, frames: int) -> np.ndarray:
-    u = _smootherstep(np.linspace(0.0, 1.0, frames))
+    u = smootherstep(np.linspace(0.0, 1.0, frames))
     return start[None] + (end - start)[None] * u[:, None, None]
-
-
-def _near_gap(known: np.ndarray, ramp: int) -> np.ndarray:
-    """Known frames within `ramp` frames of an unknown one."""
-    near = np.zeros_like(known)
-    for i in np.flatnonzero(~known):
-        near[max(0, i - ramp) : i + ramp + 1] = True
-    return near & known
 
 
 def _job_key(job: FillJob) -> tuple[bytes, np.ndarray, np.ndarray]:
