@@ -9,6 +9,14 @@ from typing import Any
 from choreo.errors import ChoreoError
 
 
+def parse_json(text: str, what: str) -> Any:  # noqa: ANN401 - any JSON value
+    """The JSON value in `text`; ChoreoError naming `what` ("plan", "song analysis") if it is not JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ChoreoError(f"{what} is not valid JSON: {exc}") from None
+
+
 def read_json(path: Path, missing_hint: str = "") -> Any:  # noqa: ANN401 - any JSON value
     """The JSON value in `path`; ChoreoError if the file is missing or not JSON."""
     try:

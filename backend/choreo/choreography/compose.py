@@ -198,44 +198,41 @@ class Composer:
         return out
 
     def _piece(self, plan: Plan, sec: SectionPlan, mats: list[Material], member: int, spot_x: float,
-               length: int, beat_frames: float) -> tuple[np.ndarray, np.ndarray, str, list[int]]:
-        """Member's motion for one section in the material's frame (origin, facing +Z), and its identity."""
+               length: int, beat_frames: float) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """Member's motion for one section in the material's frame (origin, facing +Z), its contacts and seams."""
         move = sec.move if plan.members > 1 else "unison"
-        pick = member % len(mats) if move == "individual" else 0
-        m = mats[pick]
+        m = mats[member % len(mats) if move == "individual" else 0]
         joints, contacts = m.joints, m.contacts
-        ident = f"{_material_key(sec)}:{pick}"
         seams = list(m.seams)
         if move == "mirror" and spot_x < -1e-6:  # the stage-right half (audience's left) mirrors
             joints = mirror_joints(joints)
             contacts = contacts[:, [2, 3, 0, 1]]
-            ident += ":mirror"
         if move == "canon":
             delay = int(round(member * sec.canon_beats * beat_frames))
             delay = min(delay, max(0, length - 1))
             if delay:
                 joints = np.concatenate([np.repeat(joints[:1], delay, axis=0), joints], axis=0)
                 contacts = np.concatenate([np.ones((delay, 4)), contacts], axis=0)
-                ident += f":delay{delay}"
                 seams = [delay] + [f + delay for f in seams]
-        return joints[:length], contacts[:length], ident, [f for f in seams if 0 < f < length]
+        return joints[:length], contacts[:length], [f for f in seams if 0 < f < length]
+
+    def _place_section(self, song: Song, plan: Plan, sec: SectionPlan, span: tuple[int, int],
+                       mats: list[Material], spots: np.ndarray, drafts: list[_Draft]) -> None:
+        """Write every member's piece of one section, standing on its spot, into the drafts (in place)."""
+        a, b = span
+        beat_frames = 60.0 / max(song.tempo, 1e-6) * self.fps
+        for m, d in enumerate(drafts):
+            joints, contacts, seams = self._piece(plan, sec, mats, m, spots[m, 0], b - a, beat_frames)
+            d.joints[a:b] = joints + np.array([spots[m, 0], 0.0, spots[m, 1]])
+            d.contacts[a:b] = contacts
+            d.seams.update(a + f for f in seams)
 
     def drafts(self, song: Song, plan: Plan, spans: list[tuple[int, int]], mats: dict[int, list[Material]],
                spots: list[np.ndarray]) -> list[_Draft]:
         total = spans[-1][1]
-        beat_frames = 60.0 / max(song.tempo, 1e-6) * self.fps
         drafts = [_Draft(np.zeros((total, 22, 3)), np.zeros((total, 4))) for _ in range(plan.members)]
-        for i, (sec, (a, b)) in enumerate(zip(plan.sections, spans, strict=True)):
-            for m, d in enumerate(drafts):
-                key = sec.index if sec.index in mats else _material_key(sec)
-                joints, contacts, ident, seams = self._piece(plan, sec, mats[key], m, spots[i][m, 0], b - a,
-                                                             beat_frames)
-                placed = joints.copy()
-                placed[..., 0] += spots[i][m, 0]
-                placed[..., 2] += spots[i][m, 1]
-                d.joints[a:b] = placed
-                d.contacts[a:b] = contacts
-                d.seams.update(a + f for f in seams)
+        for sec, span, section_spots in zip(plan.sections, spans, spots, strict=True):
+            self._place_section(song, plan, sec, span, mats[_material_key(sec)], section_spots, drafts)
         return drafts
 
     # ---- 4: transitions --------------------------------------------------------------------------
@@ -268,7 +265,7 @@ class Composer:
         starts = np.stack([d.joints[before, 0, [0, 2]] for d in drafts])
         ends = np.stack([d.joints[after, 0, [0, 2]] for d in drafts])
         n = g1 - g0 + 2
-        paths = (transition_paths(starts, ends, n) if len(drafts) > 1 else _ease_path(starts, ends, n))[1:-1]
+        paths = transition_paths(starts, ends, n)[1:-1]
         u = smootherstep(np.linspace(0.0, 1.0, n)[1:-1])
         jobs = []
         for m, d in enumerate(drafts):
@@ -291,14 +288,16 @@ class Composer:
         """Fill the jobs (job, first frame, member) — identical ones once — and write the frames back into
         the members' drafts; returns how many distinct jobs were sampled."""
         unique: dict[bytes, FillJob] = {}
+        transforms: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # each job's input frame, from its key
         keyed = []
         for job, _, _ in jobs:
             key, q, o = _job_key(job)
-            keyed.append((unique.setdefault(key, job), q, o))
-        transforms = {id(j): facing_transform(j.joints) for j in unique.values()}
+            transforms[id(job)] = (q, o)
+            keyed.append(unique.setdefault(key, job))
         self._fill(list(unique.values()), seed, "transitions", progress)
-        for (job, lo, m), (rep, q, o) in zip(jobs, keyed, strict=True):
+        for (job, lo, m), rep in zip(jobs, keyed, strict=True):
             if rep is not job:  # the same job up to a move and turn on stage: carry the result over
+                q, o = transforms[id(job)]
                 q_r, o_r = transforms[id(rep)]
                 redo = rep.written
                 new = undo_transform(apply_transform(rep.joints, q_r, o_r), q, o)
@@ -366,14 +365,8 @@ class Composer:
         mats = self.materials(song, plan, spans, only=[index], progress=progress)
         spots = [s.copy() for s in previous.spots]
         drafts = [_Draft(j.copy(), c.copy()) for j, c in zip(previous.members, previous.contacts, strict=True)]
-        beat_frames = 60.0 / max(song.tempo, 1e-6) * self.fps
         sec = plan.sections[index]
-        for m, d in enumerate(drafts):
-            joints, contacts, _, seams = self._piece(plan, sec, mats[index], m, spots[index][m, 0], b - a,
-                                                     beat_frames)
-            d.seams.update(a + f for f in seams)
-            d.joints[a:b] = joints + np.array([spots[index][m, 0], 0.0, spots[index][m, 1]])
-            d.contacts[a:b] = contacts
+        self._place_section(song, plan, sec, (a, b), mats[index], spots[index], drafts)
         outside = lambda idx: (idx < a) | (idx >= b)  # noqa: E731
         for i in (index, index + 1):  # the start edge, then the end edge (they may overlap in a short section)
             if not 0 < i < len(spans):
@@ -414,11 +407,6 @@ class Composer:
     def cuts(self, song: Song, spans: list[tuple[int, int]]) -> list[int]:
         return [f for (a, b), (e0, e1) in zip(spans, self.edge_frames(song, spans), strict=True)
                 for f in (a, a + e0, b - e1)]
-
-
-def _ease_path(start: np.ndarray, end: np.ndarray, frames: int) -> np.ndarray:
-    u = smootherstep(np.linspace(0.0, 1.0, frames))
-    return start[None] + (end - start)[None] * u[:, None, None]
 
 
 def _job_key(job: FillJob) -> tuple[bytes, np.ndarray, np.ndarray]:

@@ -113,10 +113,9 @@ class Plan:
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ChoreoError(f"plan is not valid JSON: {exc}") from None
+        from choreo.json_file import parse_json
+
+        data = parse_json(text, "plan")
         return cls.from_dict(data)
 
     @classmethod

@@ -14,8 +14,9 @@ from choreo.choreography.beat_sync import BeatScore, beat_score
 from choreo.choreography.formations import min_pairwise_distance
 from choreo.metrics.beat_alignment import joint_speeds
 from choreo.metrics.foot import skating_ratio_motionlcm
-from choreo.metrics.plausibility import pops, transition_speed
+from choreo.metrics.plausibility import pops, transition_accel, transition_speed
 from choreo.music.song import Song
+from choreo.quaternion import qrot, qyaw
 from choreo.representation import facing_angles
 
 TOLERANCE_S = 0.1
@@ -24,12 +25,8 @@ TOLERANCE_S = 0.1
 def body_frame(joints: np.ndarray) -> np.ndarray:
     """Joints [T,22,3] in the body's own frame: root over the origin, facing +Z (pose without stage place)."""
     out = joints - joints[:, :1] * np.array([1.0, 0.0, 1.0])
-    yaw = facing_angles(joints)
-    c, s = np.cos(-yaw)[:, None], np.sin(-yaw)[:, None]
-    x, z = out[..., 0].copy(), out[..., 2].copy()
-    out[..., 0] = c * x + s * z
-    out[..., 2] = -s * x + c * z
-    return out
+    turn = np.broadcast_to(qyaw(-facing_angles(joints))[:, None], out.shape[:-1] + (4,))
+    return qrot(turn, out)
 
 
 def _combine(scores: Sequence[BeatScore]) -> dict:
@@ -81,7 +78,7 @@ def seam_stats(members: Sequence[np.ndarray], fps: float, seams: Sequence[int]) 
     speeds, accels, inside_v, inside_a = [], [], [], []
     for j in members:
         v = transition_speed(j, fps)  # [T-1], transition t -> t+1
-        a = np.linalg.norm(np.diff(j, n=2, axis=0), axis=-1).mean(-1) * fps**2  # [T-2]
+        a = transition_accel(j, fps)  # [T-2]
         mask = np.ones(len(v), bool)
         for s in seams:
             if 1 <= s < len(j) - 1:

@@ -156,11 +156,8 @@ def _dance(args, analysis, plan, previous, out: Path, song_path: Path, started: 
 
         paths = write_dance_outputs(out, ch, song_path, video=not args.no_video,
                                     analysis_png=lambda p: plot_analysis(analysis, p), progress=video_progress)
-    ch.report["timings_s"]["outputs"] = round(time.perf_counter() - t0, 2)
-    ch.save(out / "choreography.json")  # again, now with the output timings in its report
-    total = time.perf_counter() - started
-    print(summary_text(ch.report, plan, total))
-    timing = ch.report["timings_s"]
+    timing = {**ch.report["timings_s"], "outputs": time.perf_counter() - t0}  # after choreography.json was written
+    print(summary_text(ch.report, plan, time.perf_counter() - started))
     print("      " + ", ".join(f"{k} {v:.1f} s" for k, v in timing.items()))
     print(f"wrote {len(paths)} files to {out}:")
     for name, path in paths.items():

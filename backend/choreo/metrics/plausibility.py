@@ -26,6 +26,11 @@ def transition_speed(joints: np.ndarray, fps: float) -> np.ndarray:
     return np.linalg.norm(np.diff(np.asarray(joints, dtype=np.float64), axis=0), axis=-1).mean(-1) * fps
 
 
+def transition_accel(joints: np.ndarray, fps: float) -> np.ndarray:
+    """Mean joint acceleration [T-2] (m/s²), entry t centred at frame t+1."""
+    return np.linalg.norm(np.diff(np.asarray(joints, dtype=np.float64), n=2, axis=0), axis=-1).mean(-1) * fps**2
+
+
 def pops(joints: np.ndarray, fps: float) -> list[int]:
     """Transitions t (frame t -> t+1) where the whole pose jumps: mean joint speed > POP_SPEED and
     > POP_RATIO × the median of the POP_NEIGHBOURS transitions on each side."""
@@ -70,7 +75,7 @@ def seam_report(joints: np.ndarray, fps: float, seams: Sequence[int]) -> dict:
     distribution of transitions away from the seams: percentile ranks and ratios to the median."""
     joints = np.asarray(joints, dtype=np.float64)
     speed = transition_speed(joints, fps)
-    accel = np.linalg.norm(np.diff(joints, n=2, axis=0), axis=-1).mean(-1) * fps**2  # [T-2], centred at t+1
+    accel = transition_accel(joints, fps)
     seams = [int(s) for s in seams if 1 <= s < len(joints) - 1]
     away = np.ones(len(speed), dtype=bool)
     for s in seams:

@@ -119,10 +119,9 @@ class Song:
 
     @classmethod
     def from_json(cls, text: str) -> Song:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ChoreoError(f"song analysis is not valid JSON: {exc}") from None
+        from choreo.json_file import parse_json
+
+        data = parse_json(text, "song analysis")
         if not isinstance(data, dict):
             raise ChoreoError("song analysis must be a JSON object")
         return cls.from_dict(data)
