@@ -84,8 +84,6 @@ class ModelBundle:
 
 
 def _read_checkpoint(path: Path) -> dict:
-    if not path.is_file():
-        raise ChoreoError(f"model file not found: {path}")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt files raise many types (UnpicklingError, IndexError, struct.error)
@@ -141,7 +139,8 @@ def _read_stats(path: Path) -> np.ndarray:
 
 
 def resolve_model_file(path: str | Path) -> Path:
-    """A model path may name the .pt itself or its folder (final_model.pt, else the newest model*.pt)."""
+    """A model path may name the .pt itself or its folder (final_model.pt, else the newest model*.pt);
+    the existing file it names, or a one-line error (cheap: callers check a model before any long work)."""
     p = Path(path).expanduser()
     if p.is_dir():
         if (p / "final_model.pt").is_file():
@@ -150,6 +149,8 @@ def resolve_model_file(path: str | Path) -> Path:
         if not found:
             raise ChoreoError(f"no model file in {p} (expected final_model.pt or model*.pt)")
         return found[-1]
+    if not p.is_file():
+        raise ChoreoError(f"model file not found: {p}")
     return p
 
 
@@ -260,7 +261,7 @@ def save_bundle(
 
 def set_sampling_defaults(file: str | Path, sampling: SamplingDefaults) -> None:
     """Rewrite a choreo bundle (and the args.json beside it) with new recommended sampling settings."""
-    file = Path(file)
+    file = resolve_model_file(file)
     ckpt = _read_checkpoint(file)
     if "choreo_bundle" not in ckpt:
         raise ChoreoError(f"{file}: only choreo bundles carry sampling defaults")

@@ -106,14 +106,19 @@ def run(args: argparse.Namespace) -> int:
         formations = [n.strip() for n in args.formations.split(",")] if args.formations else None
         plan = make_plan(song, members=args.members, style=args.style, prompt=args.prompt,
                          section_prompts=prompts, formations=formations, seed=args.seed, song_sha256=sha)
+    from choreo.bundle import resolve_model_file
+    from choreo.config import load_settings
+
+    settings = load_settings(None)
+    model = resolve_model_file(args.model or settings.model_path)  # a missing model fails before any file is written
     out = prepare_output_folder(args.out, force=args.force, names=OUTPUT_NAMES)
     plan.save(out / "plan.json")  # first, so it can be edited even if the dance is interrupted
     analysis_seconds = time.perf_counter() - started
-    return _dance(args, analysis, plan, previous, out, song_path, started, analysis_seconds)
+    return _dance(args, model, settings, analysis, plan, previous, out, song_path, started, analysis_seconds)
 
 
-def _dance(args, analysis, plan, previous, out: Path, song_path: Path, started: float,  # noqa: ANN001
-           analysis_seconds: float) -> int:
+def _dance(args, model: Path, settings, analysis, plan, previous, out: Path, song_path: Path,  # noqa: ANN001
+           started: float, analysis_seconds: float) -> int:
     from tqdm import tqdm
 
     from choreo.bundle import load_bundle
