@@ -3,20 +3,19 @@
 First the song is analysed and a plan written (DIR/plan.json: per section its bars, prompt, repeat, formation,
 how the members move); then the plan is danced and every output written (see choreography.outputs).
 `--plan FILE` dances an edited plan; with `--regenerate K` only section K is danced anew and every other frame
-is kept from the choreography.json next to that plan.
+is kept from the choreography.json next to that plan. The work itself is choreography.pipeline's.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import time
 from pathlib import Path
 
 from choreo.cli._args import SEED, bounded, positive_int
 from choreo.errors import ChoreoError
 
-MAX_MINUTES = 10.0
+MAX_MINUTES = 10.0  # the same default as choreography.pipeline (imported late: it pulls in torch)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,14 +45,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _check_args(args: argparse.Namespace) -> None:
     from choreo.choreography.formations import formation_names
 
@@ -73,98 +64,57 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from choreo.bundle import resolve_model_file
     from choreo.choreography.outputs import OUTPUT_NAMES
-    from choreo.choreography.plan import Plan, load_section_prompts, make_plan, validate_plan
+    from choreo.choreography.pipeline import DanceWishes, plan_dance
+    from choreo.choreography.plan import Plan
+    from choreo.config import load_settings
     from choreo.export import prepare_output_folder
-    from choreo.music.analyze import analyze_file
 
     started = time.perf_counter()
     _check_args(args)
-    song_path = Path(args.song)
-    analysis = analyze_file(song_path, max_seconds=args.max_minutes * 60.0)  # a bad song fails here, first
-    song = analysis.song
-    sha = file_sha256(song_path)
-    previous = None
-    if args.plan:
-        plan = Plan.load(args.plan)
-        validate_plan(plan, song, song_sha256=sha)
-        if args.regenerate is not None:
-            from choreo.choreography.choreography import Choreography
-
-            if not 0 <= args.regenerate < len(plan.sections):
-                raise ChoreoError(f"--regenerate {args.regenerate}: the plan has sections 0..{len(plan.sections) - 1}")
-            old = Path(args.plan).with_name("choreography.json")
-            if not old.is_file():
-                raise ChoreoError(f"--regenerate: no {old} beside the plan (dance the plan once without "
-                                  "--regenerate first)")
-            previous = Choreography.load(old)
-            if previous.plan.members != plan.members or len(previous.plan.sections) != len(plan.sections):
-                raise ChoreoError("--regenerate: the plan's members or sections differ from its choreography.json; "
-                                  "dance the edited plan without --regenerate")
-    else:
-        prompts = load_section_prompts(args.section_prompts) if args.section_prompts else None
-        formations = [n.strip() for n in args.formations.split(",")] if args.formations else None
-        plan = make_plan(song, members=args.members, style=args.style, prompt=args.prompt,
-                         section_prompts=prompts, formations=formations, seed=args.seed, song_sha256=sha)
-    from choreo.bundle import resolve_model_file
-    from choreo.config import load_settings
-
+    formations = [n.strip() for n in args.formations.split(",")] if args.formations else None
+    wishes = DanceWishes(members=args.members, style=args.style, prompt=args.prompt,
+                         section_prompts=args.section_prompts, formations=formations, seed=args.seed)
+    plan = Plan.load(args.plan) if args.plan else None
+    previous = Path(args.plan).with_name("choreography.json") if args.plan else None
+    planned = plan_dance(args.song, wishes, plan=plan, regenerate=args.regenerate, previous=previous,
+                         max_minutes=args.max_minutes)
     settings = load_settings(None)
-    model = resolve_model_file(args.model or settings.model_path)  # a missing model fails before any file is written
+    resolve_model_file(args.model or settings.model_path)  # a missing model fails before any file is written
     out = prepare_output_folder(args.out, force=args.force, names=OUTPUT_NAMES)
-    plan.save(out / "plan.json")  # first, so it can be edited even if the dance is interrupted
-    analysis_seconds = time.perf_counter() - started
-    return _dance(args, model, settings, analysis, plan, previous, out, song_path, started, analysis_seconds)
+    planned.plan.save(out / "plan.json")  # first, so it can be edited even if the dance is interrupted
+    return _dance(args, settings, planned, out, started)
 
 
-def _dance(args, model: Path, settings, analysis, plan, previous, out: Path, song_path: Path,  # noqa: ANN001
-           started: float, analysis_seconds: float) -> int:
+def _dance(args: argparse.Namespace, settings, planned, out: Path, started: float) -> int:  # noqa: ANN001
     from tqdm import tqdm
 
     from choreo.bundle import load_bundle
-    from choreo.choreography.compose import Composer, ComposeSettings
-    from choreo.choreography.outputs import write_dance_outputs
-    from choreo.choreography.report import measure, summary_text
-    from choreo.config import load_settings
+    from choreo.choreography.pipeline import dance
+    from choreo.choreography.report import summary_text
     from choreo.generate import Generator
-    from choreo.music.plot import plot_analysis
 
-    settings = load_settings(None)
     bundle = load_bundle(args.model or settings.model_path, data_path=settings.data_path)
-    composer = Composer(Generator(bundle), ComposeSettings(candidates=args.candidates, steps=args.steps,
-                                                           seed=plan.seed))
     bars: dict[str, tqdm] = {}
 
     def progress(what: str, done: int, total: int) -> None:
         bar = bars.get(what)
         if bar is None:
-            bar = bars[what] = tqdm(total=total, desc=what, unit="step", dynamic_ncols=True, leave=True)
+            unit = "frame" if what == "video" else "step"
+            bar = bars[what] = tqdm(total=total, desc="preview video" if what == "video" else what, unit=unit,
+                                    dynamic_ncols=True, leave=True)
         bar.total = max(total, done)
         bar.n = done
         bar.refresh()
 
-    if previous is None:
-        ch = composer.compose(analysis.song, plan, progress)
-    else:
-        ch = composer.regenerate(previous, plan, args.regenerate, progress)
+    result = dance(Generator(bundle), planned, out, args.song, candidates=args.candidates, steps=args.steps,
+                   video=not args.no_video, progress=progress)
     for bar in bars.values():
         bar.close()
-    ch.report = measure(ch)
-    ch.report["timings_s"]["analysis"] = round(analysis_seconds, 2)
-    t0 = time.perf_counter()
-    with tqdm(total=1, desc="preview video", unit="frame", dynamic_ncols=True, disable=args.no_video) as vbar:
-
-        def video_progress(done: int, total: int) -> None:
-            vbar.total = total
-            vbar.n = done
-            vbar.refresh()
-
-        paths = write_dance_outputs(out, ch, song_path, video=not args.no_video,
-                                    analysis_png=lambda p: plot_analysis(analysis, p), progress=video_progress)
-    timing = {**ch.report["timings_s"], "outputs": time.perf_counter() - t0}  # after choreography.json was written
-    print(summary_text(ch.report, plan, time.perf_counter() - started))
-    print("      " + ", ".join(f"{k} {v:.1f} s" for k, v in timing.items()))
-    print(f"wrote {len(paths)} files to {out}:")
-    for name, path in paths.items():
+    print(summary_text(result.choreography.report, planned.plan, time.perf_counter() - started))
+    print("      " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
+    print(f"wrote {len(result.paths)} files to {out}:")
+    for name, path in result.paths.items():
         print(f"  {name:<14} {path.name}")
     return 0
