@@ -73,3 +73,13 @@ def write_settings(file: Path, model_path: Path, data_path: Path, clip_path: Pat
     if clip_path:
         data["clip_path"] = str(clip_path)
     file.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def data_dir() -> Path:
+    """Where the service keeps jobs and the move library lives: $CHOREO_DATA_DIR, else $XDG_DATA_HOME/choreo
+    (~/.local/share/choreo). Created on first use by whoever writes there."""
+    given = os.environ.get("CHOREO_DATA_DIR")
+    if given:
+        return Path(os.path.expanduser(given)).resolve()
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base).resolve() / "choreo"
