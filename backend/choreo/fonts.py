@@ -146,7 +146,9 @@ def pick(text: str) -> tuple[Face, str]:
     for face in installed_faces():
         if need <= coverage(face):
             return face, text
-    return dejavu(), _drop(text, coverage(dejavu()))
+    # None has everything (an emoji in a Korean name): the face with the most of it, without the rest.
+    best = max((f for f in (dejavu(), cjk) if f is not None), key=lambda f: len(need & coverage(f)))
+    return best, _drop(text, coverage(best))
 
 
 @functools.cache

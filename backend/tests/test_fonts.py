@@ -101,6 +101,13 @@ def test_matplotlib_draws_korean_with_the_fallback_and_no_warnings():
 
 
 @needs_cjk
+def test_a_character_no_font_has_drops_only_itself():
+    odd = _missing_char(fonts.cjk_face(), fonts.dejavu())
+    assert fonts.pick(f"지수 {odd}") == (fonts.cjk_face(), "지수")
+    assert fonts.drawable(f"후렴{odd} A") == "후렴 A"
+
+
+@needs_cjk
 def test_korean_member_names_and_caption_reach_the_group_preview_frame():
     members = [standing(-1.5), standing(0.0), standing(1.5)]
     marks = StageMarks(sections=[(0.0, 1.0, "후렴 (A)")])
