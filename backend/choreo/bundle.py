@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from choreo.config import resolve_model_file  # noqa: F401 - callers import it from here too
 from choreo.dataset import MAX_WINDOW_FRAMES
 from choreo.errors import ChoreoError
 from choreo.json_file import read_json_object
@@ -137,22 +138,6 @@ def _read_stats(path: Path) -> np.ndarray:
     if arr.shape != (FEATURE_DIM,):
         raise ChoreoError(f"{path} must hold {FEATURE_DIM} values, found shape {arr.shape}")
     return arr.astype(np.float32)
-
-
-def resolve_model_file(path: str | Path) -> Path:
-    """A model path may name the .pt itself or its folder (final_model.pt, else the newest model*.pt);
-    the existing file it names, or a one-line error (cheap: callers check a model before any long work)."""
-    p = Path(path).expanduser()
-    if p.is_dir():
-        if (p / "final_model.pt").is_file():
-            return p / "final_model.pt"
-        found = sorted(p.glob("model*.pt"))
-        if not found:
-            raise ChoreoError(f"no model file in {p} (expected final_model.pt or model*.pt)")
-        return found[-1]
-    if not p.is_file():
-        raise ChoreoError(f"model file not found: {p}")
-    return p
 
 
 def load_bundle(path: str | Path, data_path: str | Path | None = None, device: str = "cpu") -> ModelBundle:

@@ -148,3 +148,13 @@ def test_api_doc_reference_is_current():
 
     for path in create_app().openapi()["paths"]:
         assert f" {path}`" in text, path
+
+
+def test_the_server_process_never_imports_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, choreo.api.app, choreo.api.routes, choreo.api.models, choreo.api.uploads; "
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1]).returncode == 0, \
+        "the service's request side imports torch (it belongs in the workers only)"

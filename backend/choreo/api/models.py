@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 
 from choreo.api.settings import ServiceSettings
-from choreo.bundle import resolve_model_file
-from choreo.config import BACKEND_DIR, DEFAULT_MODEL
+from choreo.config import BACKEND_DIR, DEFAULT_MODEL, resolve_model_file
 from choreo.errors import ChoreoError
 
 MODELS_DIR = BACKEND_DIR / "models"
