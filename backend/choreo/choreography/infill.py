@@ -38,8 +38,8 @@ from choreo.representation import (
 from choreo.skeleton import canonical_offsets, forward_kinematics
 
 RAMP = 10  # frames of soft weight on the known side of every edge
-REPAIR_PASSES = 2  # passes over pops and instant turns (each generates their frames again)
-REPAIR_HALF = 6  # frames on each side of a defect generated again (with RAMP more frames of soft edge)
+REPAIR_PASSES = 3  # passes over pops and instant turns (each generates their frames again)
+REPAIR_HALF = 12  # frames on each side of a defect generated again (with RAMP more frames of soft edge)
 FPS = 20.0
 ROOT_CHANNELS = slice(0, 3)  # yaw velocity and ground velocity: the root path
 
