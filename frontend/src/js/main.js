@@ -419,6 +419,7 @@ window.studio = {
   members: () => state.members.map((m) => ({ ...m })),
   play, pause, seek, openJob,
   playing,
+  sectionColor,
 };
 
 initMake(app);

@@ -7,7 +7,8 @@ const $ = (id) => document.getElementById(id);
 
 /** joints as [samples][frames][22][3], whether the motion holds one sample or several. */
 export function samplesOf(motion) {
-  const j = motion.joints || motion.samples;
+  if (Array.isArray(motion)) return motion.flatMap(samplesOf); // several motion.json objects
+  const j = motion.joints || motion.motion || motion.samples;
   if (!Array.isArray(j) || !j.length) return [];
   return Array.isArray(j[0]?.[0]?.[0]) ? j : [j];
 }
@@ -19,7 +20,7 @@ export function initMotion(app) {
     const samples = samplesOf(motion);
     if (!samples.length) { app.message("the motion has no frames", "error"); return; }
     app.pause();
-    const fps = motion.fps || 20;
+    const fps = (Array.isArray(motion) ? motion[0]?.fps : motion.fps) || 20;
     app.stage.showFigures(samples, fps);
     app.stage.view("audience");
     app.invalidate();
@@ -37,7 +38,13 @@ export function initMotion(app) {
 
   async function openMotionJob(record) {
     try {
-      const motion = await (await fetch(api.fileUrl(record.id, "motion.json"))).json();
+      // motion.json holds sample 0; motion_01.json, motion_02.json … the others.
+      const names = (record.files || []).filter((n) => /^motion(_\d+)?\.json$/.test(n)).sort();
+      const motion = await Promise.all((names.length ? names : ["motion.json"]).map(async (n) => {
+        const r = await fetch(api.fileUrl(record.id, n));
+        if (!r.ok) throw new Error(`${n}: ${r.status}`);
+        return r.json();
+      }));
       app.setTab("text");
       show(record, motion);
     } catch (err) {
@@ -57,9 +64,12 @@ export function initMotion(app) {
     $("motion-progress").textContent = "Dancing …";
     try {
       const { status, body: r } = await api.motion(body);
-      if (status === 200 && r.motion) {
+      if (status === 200 && r.motion && (r.samples ?? body.samples) <= 1) {
         $("motion-progress").hidden = true;
         show(r, r.motion);
+      } else if (status === 200) {
+        $("motion-progress").hidden = true;
+        await openMotionJob(r);
       } else {
         await followJob(app, r.id, $("motion-progress"), { onDone: (job) => openMotionJob(job) });
       }
