@@ -28,8 +28,8 @@ export function initEdit(app) {
         `<span>${s.bars ?? "?"} bars · ${app.escapeHtml(s.move)}${repeat}</span>` +
         `<span class="t">${s.start.toFixed(1)}–${s.end.toFixed(1)} s</span></div>` +
         `<textarea class="prompt" rows="2" aria-label="prompt of section ${s.index}"></textarea>` +
-        `<div class="row"><label>Formation <select class="formation" aria-label="formation of section ${s.index}">` +
-        FORMATIONS.map((n) => `<option${n === s.formation ? " selected" : ""}>${n}</option>`).join("") + `</select></label>` +
+        `<div class="row"><select class="formation" title="formation" aria-label="formation of section ${s.index}">` +
+        FORMATIONS.map((n) => `<option${n === s.formation ? " selected" : ""}>${n}</option>`).join("") + `</select>` +
         `<button type="button" class="play" title="play from the start of this section">▶</button>` +
         `<button type="button" class="loop" title="loop this section">⟳</button>` +
         `<button type="button" class="regen" title="dance this section again; the rest stays">Regenerate</button></div>`;

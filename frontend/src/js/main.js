@@ -164,7 +164,12 @@ function updateNow(t) {
   if (sec !== shown.section) {
     shown.section = sec;
     $("now-section").textContent = sec ? `${sec.label} · ${sec.kind}` : "";
-    document.querySelectorAll("ol.sections li[data-index]").forEach((li) => li.classList.toggle("current", Boolean(sec) && Number(li.dataset.index) === sec.index));
+    document.querySelectorAll("ol.sections li[data-index]").forEach((li) => {
+      const on = Boolean(sec) && Number(li.dataset.index) === sec.index;
+      li.classList.toggle("current", on);
+      // Keep the current section in view, unless the user is working in the panel.
+      if (on && !li.closest("[data-panel]").hidden && !$("panel").contains(document.activeElement)) li.scrollIntoView({ block: "nearest" });
+    });
   }
   let count = "";
   const beats = state.song?.beats || [];
@@ -380,8 +385,16 @@ function cycleFocus(i) {
 
 // ---------------------------------------------------------------- keyboard
 
+// A control used with the mouse gives the keyboard back to the shortcuts (Space must not press the last
+// clicked button again, nor arrows change the speed menu).
+document.addEventListener("click", (e) => { const b = e.target.closest?.("button"); if (b && e.detail > 0) b.blur(); });
+for (const el of document.querySelectorAll("#transport select, #transport input, #stage-tools input")) {
+  el.addEventListener("change", () => el.blur());
+}
+
 document.addEventListener("keydown", (e) => {
   const tag = e.target.tagName;
+  if (tag === "BUTTON" && (e.key === " " || e.key === "Enter")) return; // the focused button's own action
   if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) || e.target.isContentEditable || e.ctrlKey || e.metaKey || e.altKey) return;
   if ($("help").open) return;
   const key = e.key;

@@ -88,7 +88,8 @@ export function initJobs(app) {
       li.classList.toggle("open", r.id === state.id);
       const p = r.params || {};
       const what = r.kind === "motion" ? `text: “${p.text ?? ""}”` : `${p.members ?? "?"} members · ${p.style ?? ""}`;
-      const created = r.created ? new Date(r.created * (r.created < 1e12 ? 1000 : 1)).toLocaleString() : "";
+      const when = typeof r.created === "number" ? new Date(r.created * (r.created < 1e12 ? 1000 : 1)) : new Date(r.created);
+      const created = r.created && !Number.isNaN(when.getTime()) ? when.toLocaleString() : "";
       li.innerHTML = `<div><b>${app.escapeHtml(r.song_name || r.kind)}</b> ${r.kind === "regenerate" ? "(edited)" : ""}</div>` +
         `<div><span class="status ${r.status}">${app.escapeHtml(r.status)}${r.status === "running" ? ` ${Math.round(r.progress || 0)} %` : ""}</span></div>` +
         `<div class="sub">${app.escapeHtml(what)} · ${app.escapeHtml(created)} · ${app.escapeHtml(r.id.slice(0, 8))}</div>` +
