@@ -121,12 +121,9 @@ class Composer:
             return self.gen.sample_rows(texts, values, weight, steps=steps, guidance=s.guidance, seed=seed,
                                         progress=progress)
 
-        step = [0]
-
-        def tick(_: int, n: int) -> None:
-            step[0] += 1
+        def tick(done: int, total: int) -> None:
             if progress:
-                progress(what, step[0], n)
+                progress(what, done, total)
 
         fill(sample_rows, self.gen.bundle.normalizer.normalize, jobs, self.window,
              facing=self.gen.bundle.root_facing, seed=seed, progress=tick)

@@ -148,6 +148,15 @@ def _window_inputs(job: FillJob, start: int, window: int, normalize: Callable[[n
     return rows, weight.astype(np.float32), (q, origin)
 
 
+def _windows_needed(known: np.ndarray, stride: int) -> int:
+    """Windows (rounds of `fill`) one job needs: each fills up to `stride` new frames of a run of unknowns."""
+    unknown = np.flatnonzero(~known)
+    if not len(unknown):
+        return 0
+    runs = np.split(unknown, np.flatnonzero(np.diff(unknown) > 1) + 1)
+    return sum(-(-len(r) // max(stride, 1)) for r in runs)
+
+
 def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray], np.ndarray], jobs: list[FillJob],
          window: int, *, facing: str, overlap: int | None = None, seed: int | None = None,
          progress: Callable[[int, int], None] | None = None) -> list[FillJob]:
@@ -158,6 +167,13 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
     """
     overlap = window // 4 if overlap is None else overlap
     rng = np.random.default_rng(seed)
+    rounds = [0, max((_windows_needed(job.known, window - overlap) for job in jobs), default=0)]
+
+    def overall(step: int, steps: int) -> None:  # (steps so far, steps in all) over every round
+        if progress is not None:
+            rounds[1] = max(rounds[1], rounds[0] + 1)
+            progress(rounds[0] * steps + step, rounds[1] * steps)
+
     while True:
         batch = []
         for job in jobs:
@@ -170,7 +186,8 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
         rows = np.stack([i[0] for i in inputs])
         weight = np.stack([i[1] for i in inputs])
         round_seed = int(rng.integers(0, 2**31 - 1)) if seed is not None else None
-        feats = sample_rows([job.text for job, _ in batch], rows, weight, seed=round_seed, progress=progress)
+        feats = sample_rows([job.text for job, _ in batch], rows, weight, seed=round_seed, progress=overall)
+        rounds[0] += 1
         for (job, start), (_, w, (q, origin)), f in zip(batch, inputs, feats, strict=True):
             new = undo_transform(features_to_skeleton_joints(f), q, origin)
             stop = min(start + window, len(job.joints))

@@ -24,7 +24,7 @@ from choreo.generate import Generator
 from choreo.music.analyze import Analysis, analyze_file
 
 MAX_MINUTES = 10.0
-STAGES = ("material", "transitions", "video")
+STAGES = ("material", "transitions", "outputs", "video")
 
 
 def file_sha256(path: str | Path) -> str:
@@ -107,11 +107,14 @@ class DanceResult:
 
 
 def dance(generator: Generator, planned: PlannedDance, out: Path, song_path: str | Path, *, candidates: int = 3,
-          steps: int | None = None, video: bool = True, progress: Progress | None = None) -> DanceResult:
-    """Make the motion of `planned` and write every output into the prepared folder `out`."""
+          steps: int | None = None, video: bool = True, progress: Progress | None = None,
+          seed: int | None = None) -> DanceResult:
+    """Make the motion of `planned` and write every output into the prepared folder `out`. `seed` (default:
+    the plan's) varies a regenerated section without changing the plan."""
     from choreo.music.plot import plot_analysis
 
-    composer = Composer(generator, ComposeSettings(candidates=candidates, steps=steps, seed=planned.plan.seed))
+    composer = Composer(generator, ComposeSettings(candidates=candidates, steps=steps,
+                                                   seed=planned.plan.seed if seed is None else seed))
     if planned.previous is None:
         ch = composer.compose(planned.analysis.song, planned.plan, progress)
     else:
@@ -119,6 +122,8 @@ def dance(generator: Generator, planned: PlannedDance, out: Path, song_path: str
     ch.report = measure(ch)
     ch.report["timings_s"]["analysis"] = round(planned.seconds.get("analysis", 0.0), 2)
     t0 = time.perf_counter()
+    if progress is not None:
+        progress("outputs", 0, 1)
     video_progress: Callable[[int, int], None] | None = None
     if progress is not None:
         def video_progress(done: int, total: int) -> None:

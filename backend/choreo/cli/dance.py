@@ -99,6 +99,8 @@ def _dance(args: argparse.Namespace, settings, planned, out: Path, started: floa
     bars: dict[str, tqdm] = {}
 
     def progress(what: str, done: int, total: int) -> None:
+        if what == "outputs":  # quick files before the video: no bar of their own
+            return
         bar = bars.get(what)
         if bar is None:
             unit = "frame" if what == "video" else "step"
