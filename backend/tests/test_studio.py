@@ -62,8 +62,9 @@ def _post_file(url: str, field: str, name: str, data: bytes, content_type: str) 
 def service(tmp_path_factory):
     from service import running_service
 
-    with running_service(tmp_path_factory.mktemp("studio_service")) as base:
-        yield base
+    # No preview.mp4 (the slowest output) and 2 candidates per section: the page needs neither.
+    with running_service(tmp_path_factory.mktemp("studio_service"), CHOREO_VIDEO="0", CHOREO_CANDIDATES="2") as svc:
+        yield svc.url
 
 
 @pytest.fixture(scope="module")
