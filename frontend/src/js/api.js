@@ -61,15 +61,26 @@ export function createDance(file, fields) {
   return json("choreographies", { method: "POST", body: form });
 }
 
-export const job = (id) => json(`choreographies/${encodeURIComponent(id)}`);
-export const jobs = (page = 1, perPage = 20) => json(`choreographies?page=${page}&per_page=${perPage}`);
-export const cancel = (id) => json(`choreographies/${encodeURIComponent(id)}/cancel`, { method: "POST" });
-export const remove = (id) => request(`choreographies/${encodeURIComponent(id)}`, { method: "DELETE" });
+// Dances (kind "dance" or "regenerate") live under /choreographies, text → dance jobs under /motions.
+const collection = (kind) => (kind === "motion" ? "motions" : "choreographies");
+const at = (kind, id, rest = "") => `${collection(kind)}/${encodeURIComponent(id)}${rest}`;
+
+export const job = (id, kind = "dance") => json(at(kind, id));
+/** A job of either collection: the dance's record, else the motion's. */
+export async function anyJob(id) {
+  try { return await job(id, "dance"); } catch (err) {
+    if (err.status !== 404) throw err;
+    return job(id, "motion");
+  }
+}
+export const jobs = (page = 1, perPage = 20, kind = "dance") => json(`${collection(kind)}?page=${page}&per_page=${perPage}`);
+export const cancel = (id, kind = "dance") => json(at(kind, id, "/cancel"), { method: "POST" });
+export const remove = (id, kind = "dance") => request(at(kind, id), { method: "DELETE" });
 
 /** Dance section k again (new job whose parent is id); body {prompt?, formation?, seed?}. */
 export const regenerate = (id, k, body) => postJson(`choreographies/${encodeURIComponent(id)}/sections/${k}/regenerate`, body);
 
-/** Text → dance: 200 with the finished job and its "motion", or 202 {id} to follow. */
+/** Text → dance: 200 with the finished job and its "motions" (each a motion.json), or 202 {id} to follow. */
 export async function motion(body) {
   const response = await request("motions", {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
@@ -77,13 +88,13 @@ export async function motion(body) {
   return { status: response.status, body: await response.json() };
 }
 
-export const fileUrl = (id, name) => `${BASE}/choreographies/${encodeURIComponent(id)}/files/${encodeURIComponent(name)}`;
+export const fileUrl = (id, name, kind = "dance") => `${BASE}/${at(kind, id, `/files/${encodeURIComponent(name)}`)}`;
 
 /** Follow a job until it ends: onProgress(job) on every change; resolves with the final job record.
  * Server-sent events first; if the stream breaks, it falls back to polling the job record. */
-export function follow(id, onProgress) {
+export function follow(id, onProgress, kind = "dance") {
   return new Promise((resolve, reject) => {
-    const FINAL = new Set(["done", "failed", "cancelled"]);
+    const FINAL = new Set(["done", "failed", "cancelled", "deleted"]);
     let finished = false;
     let poller = null;
     const finish = (record) => {
@@ -100,7 +111,7 @@ export function follow(id, onProgress) {
       if (FINAL.has(record.status)) finish(record);
       else onProgress(record);
     };
-    const source = new EventSource(`${BASE}/choreographies/${encodeURIComponent(id)}/events`);
+    const source = new EventSource(`${BASE}/${at(kind, id, "/events")}`);
     source.addEventListener("progress", handle);
     for (const name of FINAL) source.addEventListener(name, handle);
     source.onerror = () => {
@@ -109,7 +120,7 @@ export function follow(id, onProgress) {
       // The stream broke (proxy, restart): poll instead.
       poller = setInterval(async () => {
         try {
-          const record = await job(id);
+          const record = await job(id, kind);
           if (FINAL.has(record.status)) finish(record);
           else onProgress(record);
         } catch (err) {

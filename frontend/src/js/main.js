@@ -75,7 +75,10 @@ async function play() {
   try { await audio.play(); } catch (err) { if (err.name !== "AbortError") message(`the song cannot play: ${err.message}`, "error"); }
 }
 function pause() { audio.pause(); }
-function toggle() { if (playing()) pause(); else play(); }
+function toggle() {
+  if (stage.figures) stage.toggleFigures(); // a text → dance motion is shown
+  else if (playing()) pause(); else play();
+}
 
 function seek(t) {
   if (!audio.src || !Number.isFinite(t)) return;
@@ -279,7 +282,7 @@ async function loadDance({ fileUrl, files, songUrl, keepTime = null }) {
 /** Open job `id` (a dance or a text → dance motion); unfinished jobs are followed until they end. */
 async function openJob(id, { keepTime = null, push = true } = {}) {
   let record;
-  try { record = await api.job(id); } catch (err) {
+  try { record = await api.anyJob(id); } catch (err) {
     message(err.status === 404 ? `there is no job ${id}` : err.message, "error");
     return;
   }
@@ -292,7 +295,7 @@ async function openJob(id, { keepTime = null, push = true } = {}) {
   if (record.status === "queued" || record.status === "running") {
     clearDance();
     busy(progressText(record));
-    const final = await api.follow(id, (r) => { if (state.id === id) { busy(progressText(r)); state.job = r; renderTitle(); } });
+    await api.follow(id, (r) => { if (state.id === id) { busy(progressText(r)); state.job = r; renderTitle(); } }, record.kind);
     if (state.id !== id) return;
     return openJob(id, { keepTime, push: false });
   }
@@ -351,8 +354,9 @@ function renderTitle() {
   const r = state.job;
   if (!r) { $("job-title").textContent = "no dance open"; return; }
   const p = r.params || {};
-  const bits = [p.members ? `${p.members} members` : "", p.style || "", r.kind === "regenerate" ? "edited" : ""].filter(Boolean);
-  $("job-title").innerHTML = `<b>${escapeHtml(r.song_name || r.id)}</b> · ${escapeHtml(bits.join(" · "))} <span class="status ${r.status}">${escapeHtml(r.status)}</span>`;
+  const bits = r.kind === "motion" ? [`text → dance: “${p.text ?? ""}”`]
+    : [p.members ? `${p.members} members` : "", p.style || "", r.kind === "regenerate" ? "edited" : ""].filter(Boolean);
+  $("job-title").innerHTML = `<b>${escapeHtml(r.song_name || (r.kind === "motion" ? "motion" : r.id))}</b> · ${escapeHtml(bits.join(" · "))} <span class="status ${r.status}">${escapeHtml(r.status)}</span>`;
 }
 
 // ---------------------------------------------------------------- members: highlight / solo

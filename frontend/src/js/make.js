@@ -81,6 +81,9 @@ export function initMake(app) {
     f.arrayBuffer().then((b) => new OfflineAudioContext(1, 1, 22050).decodeAudioData(b)).then((buf) => app.timeline.setAudio(buf)).catch(() => {});
     renderSections(sections);
     $("make-form").hidden = false;
+    $("stage-empty").hidden = false;
+    $("stage-empty").innerHTML = `<p><strong>${app.escapeHtml(f.name)}</strong> is not danced yet: press play to listen,<br>` +
+      `choose members, style, prompts and formations, then <strong>Make the dance</strong>.</p>`;
   }
 
   function renderSections(sections) {
@@ -93,7 +96,7 @@ export function initMake(app) {
       li.style.setProperty("--c", app.sectionColor(s.label));
       const first = seen.get(s.label);
       if (!first) seen.set(s.label, s);
-      const repeat = first ? ` · repeats ${first.index}` : "";
+      const repeat = first ? ` · repeat of ${first.index}` : "";
       li.innerHTML = `<div class="head"><b>${app.escapeHtml(s.label)}</b> ${app.escapeHtml(s.kind)}<span>${s.bars} bars${repeat}</span>` +
         `<span class="t">${s.start.toFixed(1)}–${s.end.toFixed(1)} s</span></div>` +
         `<input type="text" class="prompt" aria-label="prompt for section ${s.index}" placeholder="${first ? "the same as its first occurrence" : "the style's prompt"}">` +
@@ -160,25 +163,31 @@ export function initMake(app) {
 }
 
 /** Show a job's live progress in `box` (stage, percent, cancel) until it ends; a finished dance is opened. */
-export async function followJob(app, id, box, { keepTime = null, onDone = null } = {}) {
+export async function followJob(app, id, box, { keepTime = null, onDone = null, kind = "dance" } = {}) {
   box.hidden = false;
   box.classList.remove("failed");
   box.innerHTML = `<div class="what">Queued …</div><div class="bar"><div></div></div><button type="button" class="cancel">Cancel</button>`;
   const what = box.querySelector(".what"), bar = box.querySelector(".bar div");
+  box.scrollIntoView({ block: "nearest" });
+  // With no dance on the stage, the stage shows the progress too.
+  const onStage = (text) => { if (!app.state.ch && kind !== "motion") app.busy(text); };
   box.querySelector(".cancel").addEventListener("click", async () => {
-    try { await app.api.cancel(id); } catch (err) { app.message(err.message, "error"); }
+    try { await app.api.cancel(id, kind); } catch (err) { app.message(err.message, "error"); }
   });
   let final;
   try {
     final = await app.api.follow(id, (r) => {
       what.textContent = app.progressText(r);
+      onStage(`Dancing: ${app.progressText(r)}`);
       bar.style.width = `${Math.max(2, r.progress || 0)}%`;
-    });
+    }, kind);
   } catch (err) {
     what.textContent = err.message;
     box.classList.add("failed");
+    onStage("");
     return null;
   }
+  onStage("");
   box.querySelector(".cancel").remove();
   if (final.status === "done") {
     what.textContent = "Done.";
@@ -187,7 +196,8 @@ export async function followJob(app, id, box, { keepTime = null, onDone = null }
     setTimeout(() => { if (what.textContent === "Done.") box.hidden = true; }, 3000);
   } else {
     box.classList.add("failed");
-    what.textContent = final.status === "failed" ? `Failed: ${final.error || "no reason given"}` : "Cancelled.";
+    what.textContent = final.status === "failed" ? `Failed: ${final.error || "no reason given"}`
+      : final.status === "deleted" ? "The job was deleted." : "Cancelled.";
     if (final.status === "failed") app.message(`the job failed: ${final.error || "no reason given"}`, "error");
   }
   return final;

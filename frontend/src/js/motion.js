@@ -15,14 +15,21 @@ export function samplesOf(motion) {
 
 export function initMotion(app) {
   const { api } = app;
+  let dance = null; // the dance open before the motion was shown
 
   function show(record, motion) {
     const samples = samplesOf(motion);
     if (!samples.length) { app.message("the motion has no frames", "error"); return; }
     app.pause();
     const fps = (Array.isArray(motion) ? motion[0]?.fps : motion.fps) || 20;
+    // The open dance stays loaded behind the motion; "Back to the dance" returns to it.
+    if (app.state.ch && app.state.job?.kind !== "motion") dance = { id: app.state.id, job: app.state.job };
+    app.state.id = record?.id ?? null;
+    app.state.job = record || null;
+    window.studio.job = app.state.job;
+    if (record?.id) app.setUrl(record.id);
+    app.renderTitle();
     app.stage.showFigures(samples, fps);
-    app.stage.view("audience");
     app.invalidate();
     $("motion-result").hidden = false;
     $("motion-info").textContent = `${samples.length} sample${samples.length > 1 ? "s" : ""}, ${(samples[0].length / fps).toFixed(1)} s at ${fps} fps`;
@@ -30,7 +37,7 @@ export function initMotion(app) {
     list.replaceChildren();
     for (const name of record?.files || []) {
       const li = document.createElement("li");
-      li.innerHTML = `<a href="${api.fileUrl(record.id, name)}" download="${app.escapeHtml(name)}">${app.escapeHtml(name)}</a>`;
+      li.innerHTML = `<a href="${api.fileUrl(record.id, name, "motion")}" download="${app.escapeHtml(name)}">${app.escapeHtml(name)}</a>`;
       list.appendChild(li);
     }
     $("stage-empty").hidden = true;
@@ -38,15 +45,10 @@ export function initMotion(app) {
 
   async function openMotionJob(record) {
     try {
-      // motion.json holds sample 0; motion_01.json, motion_02.json … the others.
-      const names = (record.files || []).filter((n) => /^motion(_\d+)?\.json$/.test(n)).sort();
-      const motion = await Promise.all((names.length ? names : ["motion.json"]).map(async (n) => {
-        const r = await fetch(api.fileUrl(record.id, n));
-        if (!r.ok) throw new Error(`${n}: ${r.status}`);
-        return r.json();
-      }));
+      // The finished job's record holds its motions (motion.json, motion_01.json … one per sample).
+      const full = record.motions ? record : await api.job(record.id, "motion");
       app.setTab("text");
-      show(record, motion);
+      show(full, full.motions || []);
     } catch (err) {
       app.message(`the motion cannot be opened: ${err.message}`, "error");
     }
@@ -64,14 +66,11 @@ export function initMotion(app) {
     $("motion-progress").textContent = "Dancing …";
     try {
       const { status, body: r } = await api.motion(body);
-      if (status === 200 && r.motion && (r.samples ?? body.samples) <= 1) {
+      if (status === 200) {
         $("motion-progress").hidden = true;
-        show(r, r.motion);
-      } else if (status === 200) {
-        $("motion-progress").hidden = true;
-        await openMotionJob(r);
+        show(r, r.motions || []);
       } else {
-        await followJob(app, r.id, $("motion-progress"), { onDone: (job) => openMotionJob(job) });
+        await followJob(app, r.id, $("motion-progress"), { kind: "motion", onDone: (job) => openMotionJob(job) });
       }
     } catch (err) {
       $("motion-progress").textContent = err.message;
@@ -84,7 +83,16 @@ export function initMotion(app) {
   $("motion-play").addEventListener("click", () => app.stage.toggleFigures());
   $("motion-close").addEventListener("click", () => {
     app.stage.hideFigures();
+    app.stage.view("audience");
     $("motion-result").hidden = true;
+    if (dance && app.state.ch) {
+      app.state.id = dance.id;
+      app.state.job = dance.job;
+      window.studio.job = dance.job;
+      app.setUrl(dance.id);
+      app.renderTitle();
+    }
+    dance = null;
     if (!app.state.ch) $("stage-empty").hidden = false;
     app.invalidate();
   });

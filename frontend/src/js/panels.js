@@ -73,7 +73,8 @@ export function initJobs(app) {
 
   async function refresh() {
     let result;
-    try { result = await api.jobs(page, PER_PAGE); } catch (err) {
+    const kind = $("jobs-kind").value;
+    try { result = await api.jobs(page, PER_PAGE, kind); } catch (err) {
       $("jobs-info").textContent = err.message;
       return;
     }
@@ -90,7 +91,7 @@ export function initJobs(app) {
       const what = r.kind === "motion" ? `text: “${p.text ?? ""}”` : `${p.members ?? "?"} members · ${p.style ?? ""}`;
       const when = typeof r.created === "number" ? new Date(r.created * (r.created < 1e12 ? 1000 : 1)) : new Date(r.created);
       const created = r.created && !Number.isNaN(when.getTime()) ? when.toLocaleString() : "";
-      li.innerHTML = `<div><b>${app.escapeHtml(r.song_name || r.kind)}</b> ${r.kind === "regenerate" ? "(edited)" : ""}</div>` +
+      li.innerHTML = `<div><b>${app.escapeHtml(r.song_name || (r.kind === "motion" ? "text → dance" : r.kind))}</b> ${r.kind === "regenerate" ? "(edited)" : ""}</div>` +
         `<div><span class="status ${r.status}">${app.escapeHtml(r.status)}${r.status === "running" ? ` ${Math.round(r.progress || 0)} %` : ""}</span></div>` +
         `<div class="sub">${app.escapeHtml(what)} · ${app.escapeHtml(created)} · ${app.escapeHtml(r.id.slice(0, 8))}</div>` +
         `<div class="sub row"></div>`;
@@ -98,7 +99,7 @@ export function initJobs(app) {
       if (r.status === "queued" || r.status === "running") {
         const c = document.createElement("button");
         c.textContent = "Cancel";
-        c.addEventListener("click", async (e) => { e.stopPropagation(); try { await api.cancel(r.id); } catch (err) { app.message(err.message, "error"); } refresh(); });
+        c.addEventListener("click", async (e) => { e.stopPropagation(); try { await api.cancel(r.id, r.kind); } catch (err) { app.message(err.message, "error"); } refresh(); });
         actions.appendChild(c);
       }
       const d = document.createElement("button");
@@ -106,7 +107,7 @@ export function initJobs(app) {
       d.addEventListener("click", async (e) => {
         e.stopPropagation();
         if (!confirm(`Delete this job and its files?`)) return;
-        try { await api.remove(r.id); } catch (err) { app.message(err.message, "error"); }
+        try { await api.remove(r.id, r.kind); } catch (err) { app.message(err.message, "error"); }
         refresh();
       });
       actions.appendChild(d);
@@ -116,6 +117,7 @@ export function initJobs(app) {
   }
 
   $("jobs-refresh").addEventListener("click", refresh);
+  $("jobs-kind").addEventListener("change", () => { page = 1; refresh(); });
   $("jobs-prev").addEventListener("click", () => { page = Math.max(1, page - 1); refresh(); });
   $("jobs-next").addEventListener("click", () => { page++; refresh(); });
   document.addEventListener("studio:tab", (e) => { if (e.detail === "jobs") refresh(); });

@@ -219,6 +219,11 @@ export class Stage {
     if (this.group) this.group.visible = false;
     this.labelsEl.hidden = true;
     this.figures = { root, figures, fps, start: performance.now(), paused: false, at: 0 };
+    this.canvas.parentElement.classList.add("motion");
+    // Close enough to see the moves: the figures stand side by side around the centre.
+    this.camera.position.set(0, 1.7, 4.2 + 0.8 * samples.length);
+    this.controls.target.set(0, 0.9, 0);
+    this.controls.update();
   }
 
   toggleFigures() {
@@ -232,6 +237,7 @@ export class Stage {
     this.scene.remove(this.figures.root);
     this.figures.root.traverse((o) => { if (o.geometry) o.geometry.dispose(); });
     this.figures = null;
+    this.canvas.parentElement.classList.remove("motion");
     if (this.group) this.group.visible = true;
     this.labelsEl.hidden = false;
   }
