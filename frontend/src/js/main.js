@@ -63,6 +63,7 @@ function busy(text) {
   const el = $("stage-busy");
   el.hidden = !text;
   el.textContent = text || "";
+  $("stage").classList.toggle("busy", Boolean(text));
 }
 
 // ---------------------------------------------------------------- playback (the audio element is the clock)
