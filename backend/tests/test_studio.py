@@ -167,7 +167,7 @@ def test_animation_time_follows_the_audio(studio):
     page.select_option("#speed", "1")
 
 
-def test_keyboard_space_plays_and_arrows_step_by_beat(studio):
+def test_keyboard_plays_steps_by_beat_and_loops_a_section(studio):
     page, base, job, _ = studio
     beats = np.array(_choreography(base, job)["song"]["beats"])
     page.evaluate("studio.pause()")
@@ -181,6 +181,17 @@ def test_keyboard_space_plays_and_arrows_step_by_beat(studio):
     page.wait_for_function("window.studio.playing()")
     page.keyboard.press("Space")
     page.wait_for_function("!window.studio.playing()")
+    # L loops the section under the playhead: playing over its end comes back to its start.
+    first = page.evaluate("studio.sections()")[1]
+    _seeked(page, first["end"] - 0.3)
+    page.keyboard.press("l")
+    assert page.is_checked("#loop")
+    page.keyboard.press("Space")
+    page.wait_for_function(f"window.studio.audioTime() < {first['end'] - 0.5}")
+    assert first["start"] <= page.evaluate("studio.audioTime()") < first["end"]
+    page.keyboard.press("Space")
+    page.keyboard.press("l")
+    assert not page.is_checked("#loop")
 
 
 def _pixels(png: bytes) -> np.ndarray:
@@ -189,18 +200,45 @@ def _pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
 
-def test_stage_canvas_shows_the_members(studio):
+def test_stage_canvas_shows_the_members_mirrored_and_solo(studio):
     page, _, _, _ = studio
     page.evaluate("studio.pause()")
     _seeked(page, 6.0)
-    img = _pixels(page.locator("#stage-canvas").screenshot())
+    img = _canvas(page)
     off_background = np.abs(img - np.array(STAGE_BACKGROUND)).sum(axis=-1) > 30
     assert off_background.mean() > 0.2  # the floor and the bodies, not a blank canvas
     # Every member's colour is on the canvas: saturated pixels near each body's hue.
-    for m in page.evaluate("studio.members()"):
-        rgb = np.array([int(m["color"][i:i + 2], 16) for i in (1, 3, 5)])
+    members = page.evaluate("studio.members()")
+    colours = [np.array([int(m["color"][i:i + 2], 16) for i in (1, 3, 5)]) for m in members]
+    centres = []
+    for m, rgb in zip(members, colours, strict=True):
         hue_match = _same_hue(img, rgb)
         assert hue_match.sum() > 150, (m, int(hue_match.sum()))
+        centres.append(np.nonzero(hue_match)[1].mean() / img.shape[1])
+    # Mirror: each member appears on the other side of the picture.
+    page.check("#mirror")
+    mirrored = _canvas(page)
+    for rgb, x in zip(colours, centres, strict=True):
+        assert np.nonzero(_same_hue(mirrored, rgb))[1].mean() / img.shape[1] == pytest.approx(1 - x, abs=0.05)
+    page.uncheck("#mirror")
+    # Solo: clicking a member twice (highlight, then solo) leaves only them on the stage.
+    page.locator("#member-list button").nth(0).click()
+    page.locator("#member-list button").nth(0).click()
+    solo = _canvas(page)
+    assert _same_hue(solo, colours[0]).sum() > 150
+    assert all(_same_hue(solo, rgb).sum() < 20 for rgb in colours[1:])
+    page.locator("#member-list button").nth(0).click()  # everyone again
+    everyone = _canvas(page)
+    assert all(_same_hue(everyone, rgb).sum() > 150 for rgb in colours)
+
+
+def _canvas(page) -> np.ndarray:
+    """The stage canvas as shown (mirroring included), without the HTML drawn over it (names, buttons)."""
+    style = page.add_style_tag(content="#labels, #stage .overlay { visibility: hidden !important; }")
+    try:
+        return _pixels(page.locator("#stage-canvas").screenshot())
+    finally:
+        style.evaluate("(s) => s.remove()")
 
 
 def _same_hue(img: np.ndarray, rgb: np.ndarray) -> np.ndarray:
@@ -313,3 +351,20 @@ def test_a_job_address_opens_it_ready_to_play(browser, studio):
         assert r.read(9) == b"HIERARCHY"
     assert errors == []
     page.close()
+
+
+def test_text_to_dance_panel_shows_the_motion(studio):
+    page, _, _, _ = studio
+    page.click("#tabs [data-tab=text]")
+    page.fill("#motion-text", "a person dances salsa")
+    page.fill("#motion-seconds", "2")
+    page.click("#motion-submit")
+    page.wait_for_selector("#motion-result:not([hidden])", timeout=120_000)
+    assert page.inner_text("#motion-info").startswith("1 sample, 2.0 s")
+    assert "motion.bvh" in page.inner_text("#motion-files")
+    assert page.evaluate("window.studio.job.kind") == "motion"
+    img = _canvas(page)
+    red = _same_hue(img, np.array([0xE6, 0x33, 0x46]))  # the first figure's colour
+    assert red.sum() > 100
+    page.click("#motion-close")  # back to the dance, which is still open
+    assert page.evaluate("window.studio.job.kind") in ("dance", "regenerate")
