@@ -351,8 +351,29 @@ export function escapeHtml(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
+/** "version N": how many edits (regenerated sections) this dance is from the first one. */
+async function renderVersion(record) {
+  const el = $("versions");
+  if (el.dataset.for === String(record?.id)) return; // already shown for this job
+  el.dataset.for = String(record?.id);
+  el.textContent = "";
+  if (!record || record.kind === "motion" || !record.parent) return;
+  let n = 1, parent = record.parent;
+  const seen = new Set([record.id]);
+  while (parent && n < 50 && !seen.has(parent)) {
+    seen.add(parent);
+    n++;
+    try { parent = (await api.job(parent)).parent; } catch { break; }
+  }
+  if (state.job?.id === record.id) {
+    el.textContent = `version ${n}`;
+    el.title = `this dance is ${n - 1} edit${n > 2 ? "s" : ""} from the first version; Undo (Sections) goes back one`;
+  }
+}
+
 function renderTitle() {
   const r = state.job;
+  renderVersion(r);
   if (!r) { $("job-title").textContent = "no dance open"; return; }
   const p = r.params || {};
   const bits = r.kind === "motion" ? [`text → dance: “${p.text ?? ""}”`]
