@@ -4,7 +4,8 @@ Ours (`final_model.pt`, written by training): one `torch.save` dict holding only
   {"choreo_bundle": 1, "model": state_dict, "args": {...}, "mean": [263], "std": [263], "card": {...}}
 with args.json, mean.npy, std.npy and MODEL_CARD.md beside it for people and other tools.
 Official (`model000475000.pt`): a flat state dict or {"model", "model_avg"}, `args.json` beside it, and
-HumanML3D's Mean.npy/Std.npy beside it or under the configured data path.
+HumanML3D's Mean.npy/Std.npy beside it, in the folder above it, or under the configured data path
+(itself, HumanML3D/ or dataset/HumanML3D/).
 Everything is read with `torch.load(weights_only=True)`: nothing in a model file can run code.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from choreo.config import resolve_model_file  # noqa: F401 - callers import it from here too
 from choreo.dataset import MAX_WINDOW_FRAMES
 from choreo.errors import ChoreoError
 from choreo.json_file import read_json_object
@@ -138,22 +140,6 @@ def _read_stats(path: Path) -> np.ndarray:
     return arr.astype(np.float32)
 
 
-def resolve_model_file(path: str | Path) -> Path:
-    """A model path may name the .pt itself or its folder (final_model.pt, else the newest model*.pt);
-    the existing file it names, or a one-line error (cheap: callers check a model before any long work)."""
-    p = Path(path).expanduser()
-    if p.is_dir():
-        if (p / "final_model.pt").is_file():
-            return p / "final_model.pt"
-        found = sorted(p.glob("model*.pt"))
-        if not found:
-            raise ChoreoError(f"no model file in {p} (expected final_model.pt or model*.pt)")
-        return found[-1]
-    if not p.is_file():
-        raise ChoreoError(f"model file not found: {p}")
-    return p
-
-
 def load_bundle(path: str | Path, data_path: str | Path | None = None, device: str = "cpu") -> ModelBundle:
     """Load our bundle or an official MDM checkpoint into an eval-mode network."""
     file = resolve_model_file(path)
@@ -211,16 +197,39 @@ def _load_official(file: Path, ckpt: dict, data_path: str | Path | None, device:
     )
 
 
-def _official_stats(file: Path, data_path: str | Path | None) -> Normalizer:
-    candidates = [file.parent]
+def official_stats_folders(file: Path, data_path: str | Path | None) -> list[Path]:
+    """Where MDM users keep HumanML3D's Mean.npy/Std.npy for an official checkpoint, in the order searched:
+    beside it, the folder above it (MDM's save/), then under data_path: itself, HumanML3D/ and
+    dataset/HumanML3D/ (data_path may be the dataset folder or the root of an MDM clone)."""
+    folders = [file.parent, file.parent.parent]
     if data_path:
-        d = Path(data_path)
-        candidates += [d, d / "HumanML3D", d / "dataset" / "HumanML3D"]
-    for folder in candidates:
+        d = Path(data_path).expanduser()
+        folders += [d, d / "HumanML3D", d / "dataset" / "HumanML3D"]
+    unique: list[Path] = []
+    for f in folders:  # data_path may name a folder already searched
+        if f.resolve() not in [u.resolve() for u in unique]:
+            unique.append(f)
+    return unique
+
+
+def find_official_stats(file: Path, data_path: str | Path | None) -> Path | None:
+    """The first folder holding both Mean.npy and Std.npy, or None."""
+    for folder in official_stats_folders(file, data_path):
         if (folder / "Mean.npy").is_file() and (folder / "Std.npy").is_file():
-            return Normalizer(_read_stats(folder / "Mean.npy"), _read_stats(folder / "Std.npy"))
-    where = ", ".join(str(c) for c in candidates)
-    raise ChoreoError(f"HumanML3D Mean.npy/Std.npy not found (looked in {where}); put them beside the checkpoint")
+            return folder
+    return None
+
+
+def _official_stats(file: Path, data_path: str | Path | None) -> Normalizer:
+    folder = find_official_stats(file, data_path)
+    if folder is not None:
+        return Normalizer(_read_stats(folder / "Mean.npy"), _read_stats(folder / "Std.npy"))
+    folders = official_stats_folders(file, data_path)
+    half = [f"only {n} in {f}" for f in folders for n in ("Mean.npy", "Std.npy") if (f / n).is_file()]
+    where = ", ".join(str(f) for f in folders)
+    more = "" if data_path else " or set data_path in mdm_config.json"
+    raise ChoreoError(f"HumanML3D Mean.npy/Std.npy not found for {file.name} (looked in {where}"
+                      f"{'; ' + ', '.join(half) if half else ''}); put both files beside the checkpoint{more}")
 
 
 def save_bundle(

@@ -83,3 +83,19 @@ def data_dir() -> Path:
         return Path(os.path.expanduser(given)).resolve()
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base).resolve() / "choreo"
+
+
+def resolve_model_file(path: str | Path) -> Path:
+    """A model path may name the .pt itself or its folder (final_model.pt, else the newest model*.pt);
+    the existing file it names, or a one-line error (cheap: callers check a model before any long work)."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        if (p / "final_model.pt").is_file():
+            return p / "final_model.pt"
+        found = sorted(p.glob("model*.pt"))
+        if not found:
+            raise ChoreoError(f"no model file in {p} (expected final_model.pt or model*.pt)")
+        return found[-1]
+    if not p.is_file():
+        raise ChoreoError(f"model file not found: {p}")
+    return p

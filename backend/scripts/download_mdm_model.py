@@ -188,19 +188,22 @@ def download(stage: Path, dest: Path) -> list[str]:
 
 
 def stats_hint(dest: Path) -> str:
-    if (dest / "Mean.npy").is_file() and (dest / "Std.npy").is_file():
-        return "HumanML3D Mean.npy/Std.npy: found beside the checkpoint."
+    """Where the loader will find HumanML3D's Mean.npy/Std.npy (it searches the same folders), or what to do."""
+    from choreo.bundle import find_official_stats
+
     try:
         from choreo.config import load_settings
 
         data = load_settings().data_path
     except Exception:  # a broken config must not hide the success of the download
         data = None
-    for folder in ([data, data / "HumanML3D", data / "dataset" / "HumanML3D"] if data else []):
-        if (folder / "Mean.npy").is_file() and (folder / "Std.npy").is_file():
-            return f"HumanML3D Mean.npy/Std.npy: found in {folder}."
+    folder = find_official_stats(dest / MODEL_NAME, data)
+    if folder is not None:
+        where = "beside the checkpoint" if folder == dest else f"in {folder}"
+        return f"HumanML3D Mean.npy/Std.npy: found {where}."
     return (f"Note: generating with this checkpoint also needs HumanML3D's Mean.npy and Std.npy "
-            f"(github.com/EricGuo5513/HumanML3D); put them in {dest}/ or under data_path of mdm_config.json.")
+            f"(github.com/EricGuo5513/HumanML3D); put them in {dest}/, in {dest.parent}/ or under data_path of "
+            "mdm_config.json.")
 
 
 def clip_hint() -> str:

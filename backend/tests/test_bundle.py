@@ -130,6 +130,74 @@ def test_official_layout_without_stats(tmp_path: Path) -> None:
     assert "not supported" in _one_line_error(p)
 
 
+def _official_checkpoint(folder: Path) -> Path:
+    """A small official-layout checkpoint (flat state dict + args.json) with no statistics anywhere yet."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = MDMConfig(latent_dim=32, ff_size=1024, num_layers=1, num_heads=4, text_dim=512)
+    torch.save(MDM(cfg).state_dict(), folder / "model000475000.pt")
+    (folder / "args.json").write_text(json.dumps({"arch": "trans_enc", "layers": 1, "latent_dim": 32}))
+    return folder / "model000475000.pt"
+
+
+def _put_stats(folder: Path, seed: int) -> Normalizer:
+    folder.mkdir(parents=True, exist_ok=True)
+    norm = _normalizer(seed)
+    np.save(folder / "Mean.npy", norm.mean)
+    np.save(folder / "Std.npy", norm.std)
+    return norm
+
+
+@pytest.mark.parametrize("layout", ["beside", "above", "data_path", "data_path/HumanML3D",
+                                    "data_path/dataset/HumanML3D"])
+def test_official_stats_found_where_mdm_users_keep_them(tmp_path: Path, layout: str) -> None:
+    # MDM's own tree: save/humanml_trans_enc_512/model000475000.pt, dataset/HumanML3D/Mean.npy.
+    ckpt = _official_checkpoint(tmp_path / "mdm" / "save" / "humanml_trans_enc_512")
+    data = tmp_path / "data"
+    data.mkdir()
+    folder = {"beside": ckpt.parent, "above": ckpt.parent.parent, "data_path": data,
+              "data_path/HumanML3D": data / "HumanML3D", "data_path/dataset/HumanML3D": data / "dataset" / "HumanML3D"}
+    norm = _put_stats(folder[layout], seed=3)
+    _put_stats(tmp_path / "elsewhere", seed=4)  # never searched
+    b = load_bundle(ckpt, data_path=data)
+    assert b.kind == "official"
+    assert np.array_equal(b.normalizer.mean, norm.mean) and np.array_equal(b.normalizer.std, norm.std)
+    if layout == "beside" or layout == "above":  # no data_path needed for these
+        assert np.array_equal(load_bundle(ckpt).normalizer.mean, norm.mean)
+
+
+def test_official_stats_beside_the_checkpoint_win(tmp_path: Path) -> None:
+    ckpt = _official_checkpoint(tmp_path / "save" / "run")
+    beside = _put_stats(ckpt.parent, seed=1)
+    _put_stats(ckpt.parent.parent, seed=2)
+    _put_stats(tmp_path / "data" / "HumanML3D", seed=5)
+    assert np.array_equal(load_bundle(ckpt, data_path=tmp_path / "data").normalizer.mean, beside.mean)
+
+
+def test_official_stats_missing_lists_every_place_looked(tmp_path: Path) -> None:
+    ckpt = _official_checkpoint(tmp_path / "save" / "run")
+    data = tmp_path / "data"
+    (data / "HumanML3D").mkdir(parents=True)
+    np.save(data / "HumanML3D" / "Mean.npy", _normalizer().mean)  # half a pair does not count
+    msg = _one_line_error(ckpt, data_path=data)
+    for place in (ckpt.parent, ckpt.parent.parent, data, data / "HumanML3D", data / "dataset" / "HumanML3D"):
+        assert f"{place}," in msg or f"{place};" in msg or f"{place})" in msg
+    assert f"only Mean.npy in {data / 'HumanML3D'}" in msg
+    assert "Mean.npy/Std.npy not found" in msg and "data_path" not in msg.split(")")[-1]
+    # Without a data path the error says where one would be searched, and lists the two folders it did search.
+    msg = _one_line_error(ckpt)
+    assert str(ckpt.parent.parent) in msg and str(data) not in msg and "data_path in mdm_config.json" in msg
+    # A data path that is a folder already searched is listed once.
+    assert _one_line_error(ckpt, data_path=ckpt.parent).count(f"{ckpt.parent},") == 1
+
+
+def test_official_stats_of_the_wrong_size_are_named(tmp_path: Path) -> None:
+    ckpt = _official_checkpoint(tmp_path / "save" / "run")
+    np.save(ckpt.parent.parent / "Mean.npy", np.zeros(10, dtype=np.float32))
+    np.save(ckpt.parent.parent / "Std.npy", np.ones(10, dtype=np.float32))
+    msg = _one_line_error(ckpt)
+    assert str(ckpt.parent.parent / "Mean.npy") in msg and "263" in msg
+
+
 def test_wrong_shape_weights(bundle_file: Path) -> None:
     ckpt = torch.load(bundle_file, weights_only=True)
     ckpt["model"]["embed_text.weight"] = torch.zeros(32, 100)

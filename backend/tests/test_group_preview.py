@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from choreo import fonts
 from choreo.errors import ChoreoError
 from choreo.formats.group_preview import GroupView, StageMarks, group_frame_png, write_group_preview
 from choreo.skeleton import JOINT_NAMES, NUM_JOINTS, forward_kinematics
@@ -199,7 +200,7 @@ def test_labels_use_a_font_that_has_their_characters():
     view = GroupView(group(), FPS, names=names, size=SIZE)
     for i, ((font, text), name) in enumerate(zip(view.labels, names, strict=True)):
         assert text in (name, f"{i + 1}")
-        assert all(ord(c) in view.fonts.cmap(font.path) for c in text if not c.isspace())
+        assert all(ord(c) in fonts.coverage(fonts.Face(font.path, font.index)) for c in text if not c.isspace())
         assert "lastresort" not in font.path.lower()  # its "glyphs" are placeholder boxes
     assert view.labels[1][1] == "Rosé"
 

@@ -231,16 +231,88 @@ def test_setup_with_broken_model_or_config(backend_copy: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_setup_reports_a_failed_install(backend_copy: Path) -> None:
-    """An interpreter without the project triggers `pip install -e .`; here backend/ has no pyproject.toml,
-    so pip fails at once (no network needed) and the script says so."""
-    if not PY312.is_file():
-        pytest.skip(f"{PY312} not on this machine")
-    if subprocess.run([str(PY312), "-c", "import torch"], capture_output=True).returncode == 0:
-        pytest.skip(f"{PY312} has torch installed")
-    env = {**os.environ, "PYTHON": str(PY312), "PIP_NO_INDEX": "1"}
+def _python_without_project() -> Path:
+    """A system Python >= 3.11 without torch (what a fresh clone's user has), or skip."""
+    for python in (PY312, PY311_SYSTEM):
+        if python.is_file() and subprocess.run([str(python), "-c", "import torch"], capture_output=True).returncode:
+            return python
+    pytest.skip(f"no Python >= 3.11 without torch on this machine ({PY312}, {PY311_SYSTEM})")
+
+
+def test_setup_makes_the_project_venv_and_never_installs_into_a_system_python(backend_copy: Path) -> None:
+    """A fresh clone: the script makes .venv at the repository root with the system Python, says where, and
+    installs only there. Offline: --no-install says what is missing; with PIP_NO_INDEX pip fails at once
+    (this backend/ has no pyproject.toml) and the script says so. A second run reuses the venv."""
+    python = _python_without_project()
+    repo = backend_copy.parent
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    run = lambda *args, **extra: subprocess.run(  # noqa: E731
+        ["./scripts/setup_ai_model.sh", *args], cwd=backend_copy, env={**env, **extra}, capture_output=True,
+        text=True, timeout=300)
+    proc = run("--no-install", PYTHON=str(python))
+    venv = repo / ".venv"
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert (venv / "bin" / "python").is_file()
+    assert f"making the project's environment {venv} with {python}" in proc.stdout
+    assert f"using {venv}/bin/python (the project's environment, made now" in proc.stdout
+    assert f"missing in {venv}: torch" in proc.stderr and "without --no-install" in proc.stderr
+    assert "../.venv/bin/python -m pip install -e ." in proc.stderr  # typed from backend/
+    assert "Traceback" not in proc.stderr
+    proc = run(PYTHON=str(python), PIP_NO_INDEX="1")
+    assert proc.returncode == 1
+    assert "made now" not in proc.stdout and f"using {venv}/bin/python (the project's environment" in proc.stdout
+    assert "missing: torch" in proc.stdout and f"installing the project into {venv}" in proc.stdout
+    assert f"SETUP FAILED: pip install -e {backend_copy} into {venv} failed" in proc.stderr
+    # The system Python is untouched: still no torch.
+    assert subprocess.run([str(python), "-c", "import torch"], env=env, cwd=repo, capture_output=True).returncode
+
+
+def test_setup_uses_an_existing_project_venv_without_python_set(backend_copy: Path) -> None:
+    """No PYTHON and no active venv: <repo>/.venv is found and used (a stand-in made without pip that sees
+    this environment's packages), and the summary says how to run the guide's commands with it."""
+    save_bundle(backend_copy / "models" / "default", MDM(MDMConfig(latent_dim=32, ff_size=64, num_layers=1,
+                                                                   num_heads=4, text_dim=384)),
+                Normalizer(np.zeros(FEATURE_DIM, np.float32), np.ones(FEATURE_DIM, np.float32)), diffusion_steps=50)
+    venv = backend_copy.parent / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    # The stand-in venv sees this environment's packages through a .pth file (no install, no network).
+    purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = subprocess.run([str(venv / "bin" / "python"), "-c", purelib],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    here = [p for p in sys.path if p.endswith("site-packages")] + [str(BACKEND)]
+    Path(site, "outer.pth").write_text("\n".join(here) + "\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHON", "PYTHONPATH")}
     proc = subprocess.run(["./scripts/setup_ai_model.sh"], cwd=backend_copy, env=env, capture_output=True,
                           text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"using {venv}/bin/python (the project's environment;" in proc.stdout
+    assert f"Environment:  {venv}" in proc.stdout
+    assert "source ../.venv/bin/activate" in proc.stdout
+    assert "../.venv/bin/python scripts/download_mdm_model.py" in proc.stdout
+    assert "Setup complete. Try: ../.venv/bin/python -m choreo generate" in proc.stdout  # no bin/choreo here
+
+
+def test_setup_with_an_official_checkpoint_without_clip_says_what_is_missing(backend_copy: Path) -> None:
+    """The official checkpoint loads without CLIP, but generating needs CLIP's text weights: no "Setup
+    complete", exit code 1 and what to put where."""
+    folder = backend_copy / "models" / "mdm" / "humanml_trans_enc_512"
+    official_checkpoint(folder)
+    np.save(folder.parent / "Mean.npy", np.zeros(FEATURE_DIM, np.float32))  # in the folder above: found
+    np.save(folder.parent / "Std.npy", np.ones(FEATURE_DIM, np.float32))
+    (backend_copy / "mdm_config.json").write_text(json.dumps(
+        {"model_path": "models/mdm/humanml_trans_enc_512/model000475000.pt", "data_path": "data"}))
+    env = {k: v for k, v in os.environ.items() if k != "CHOREO_CLIP_PATH"}
+    proc = subprocess.run(["./scripts/setup_ai_model.sh"], cwd=backend_copy, env={**env, "PYTHON": sys.executable},
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1
-    assert "missing: torch" in proc.stdout and "installing the project" in proc.stdout
-    assert "SETUP FAILED: pip install -e . failed" in proc.stderr
+    assert "clip-vit-b32" in proc.stdout and "Setup complete" not in proc.stdout
+    assert "loads, but cannot generate yet" in proc.stdout
+    assert "SETUP FAILED: setup not complete: the model loads but cannot generate" in proc.stderr
+    assert "openai/clip-vit-base-patch32" in proc.stderr and "clip_path" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    # Without the statistics anywhere, the load itself fails and names every folder searched.
+    (folder.parent / "Mean.npy").unlink()
+    proc = subprocess.run(["./scripts/setup_ai_model.sh"], cwd=backend_copy, env={**env, "PYTHON": sys.executable},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and "did not load" in proc.stderr
+    assert f"only Std.npy in {folder.parent}" in proc.stdout + proc.stderr

@@ -45,10 +45,10 @@ def _readable(exc: RequestValidationError) -> str:
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or load_service_settings()
-    settings.jobs_dir.mkdir(parents=True, exist_ok=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
+        settings.jobs_dir.mkdir(parents=True, exist_ok=True)
         store = JobStore(settings.database_url)
         app.state.store = store
         app.state.analysis_slots = asyncio.Semaphore(ANALYSIS_SLOTS)

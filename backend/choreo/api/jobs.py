@@ -101,8 +101,8 @@ class Models:
         self._loaded: dict[Path, object] = {}
 
     def get(self, path: Path | None = None):  # noqa: ANN201 - a choreo.generate.Generator
-        from choreo.bundle import load_bundle, resolve_model_file
-        from choreo.config import load_settings
+        from choreo.bundle import load_bundle
+        from choreo.config import load_settings, resolve_model_file
         from choreo.generate import Generator
 
         path = resolve_model_file(path or self.settings.model)

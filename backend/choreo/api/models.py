@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 
 from choreo.api.settings import ServiceSettings
-from choreo.bundle import resolve_model_file
-from choreo.config import BACKEND_DIR, DEFAULT_MODEL
+from choreo.config import BACKEND_DIR, DEFAULT_MODEL, resolve_model_file
 from choreo.errors import ChoreoError
 
 MODELS_DIR = BACKEND_DIR / "models"
@@ -31,12 +30,23 @@ def _describe(path: Path, model_id: str, default: bool) -> dict:
             "card": card.read_text(encoding="utf-8") if card.is_file() else None}
 
 
+def _model_id(file: Path) -> str:
+    """A model's id: its folder under backend/models/ ("default", "mdm/humanml_trans_enc_512"), else the folder's
+    name."""
+    folder = file.parent
+    try:
+        return folder.relative_to(MODELS_DIR.resolve()).as_posix()
+    except ValueError:
+        return "default" if file == DEFAULT_MODEL.resolve() else folder.name
+
+
 def find_models(settings: ServiceSettings) -> list[dict]:
     found: dict[Path, str] = {}
     try:
-        found[resolve_model_file(settings.model).resolve()] = "service"
+        service = resolve_model_file(settings.model).resolve()
+        found[service] = _model_id(service)
     except ChoreoError:
-        pass  # a missing service model shows in /health and in every job's error, not here
+        pass  # a missing service model shows in every job's error, not here
     if DEFAULT_MODEL.is_file():
         found.setdefault(DEFAULT_MODEL.resolve(), "default")
     if MODELS_DIR.is_dir():
@@ -45,7 +55,7 @@ def find_models(settings: ServiceSettings) -> list[dict]:
                 file = resolve_model_file(folder).resolve()
             except ChoreoError:
                 continue
-            found.setdefault(file, folder.relative_to(MODELS_DIR).as_posix())
+            found.setdefault(file, _model_id(file))
     service = next(iter(found), None)
     return [_describe(path, model_id, path == service) for path, model_id in found.items()]
 

@@ -28,6 +28,10 @@ router = APIRouter(prefix="/api/v1")
 MAX_SEED = 2**32 - 1
 MAX_PROMPT = 500
 DANCE_KINDS = ("dance", "regenerate")
+NOT_FOUND = {404: {"description": "no such job (or file)"}}
+ENDED = {409: {"description": "the job has already ended"}}
+UPLOAD_ERRORS = {413: {"description": "the upload is over the size limit (refused while it arrives)"},
+                 422: {"description": "not a song we can use, or a parameter out of range"}}
 TYPES = {".json": "application/json", ".glb": "model/gltf-binary", ".bvh": "text/plain; charset=utf-8",
          ".mp4": "video/mp4", ".png": "image/png", ".npy": "application/octet-stream",
          ".txt": "text/plain; charset=utf-8"}
@@ -117,14 +121,15 @@ def _check_dance_fields(members: int, style: str, prompt: str | None, section_pr
     return names, plan_dict
 
 
-@router.post("/choreographies", status_code=202, summary="Dance a song: upload it and a few wishes")
+@router.post("/choreographies", status_code=202, summary="Dance a song: upload it and a few wishes",
+             responses={202: {"description": "queued: `{\"id\", \"status\"}`"}, **UPLOAD_ERRORS})
 async def create_choreography(
     request: Request,
     song: Annotated[UploadFile, File(description="the song: WAV, FLAC, OGG, MP3, M4A/AAC, ...")],
-    members: Annotated[int, Form(ge=1, le=12)] = 5,
-    style: Annotated[str, Form()] = "kpop",
-    prompt: Annotated[str | None, Form()] = None,
-    seed: Annotated[int, Form(ge=0, le=MAX_SEED)] = 0,
+    members: Annotated[int, Form(ge=1, le=12, description="group size")] = 5,
+    style: Annotated[str, Form(description="kpop, hiphop, girl-crush, cute or ballad")] = "kpop",
+    prompt: Annotated[str | None, Form(description="your own wording for every section")] = None,
+    seed: Annotated[int, Form(ge=0, le=MAX_SEED, description="the same inputs and seed give the same dance")] = 0,
     section_prompts: Annotated[str | None, Form(description="JSON object: kind, label or index -> prompt")] = None,
     formations: Annotated[str | None, Form(description="comma-separated formation names, e.g. v,two_rows")] = None,
     plan: Annotated[str | None, Form(description="an edited plan.json to dance as written")] = None,
@@ -141,9 +146,15 @@ async def create_choreography(
     shown = await _accept_song(request, song, folder)
     params = {"members": members, "style": style, "prompt": prompt or None, "seed": seed,
               "section_prompts": prompts, "formations": names, "plan": plan_dict, "model": model_path}
-    job = store.create("dance", params, song_name=shown, job_id=job_id)
+    job = _queue(request, "dance", params, song_name=shown, job_id=job_id)
     return JSONResponse({"id": job.id, "status": job.status}, status_code=202,
                         headers={"location": f"/api/v1/choreographies/{job.id}"})
+
+
+def _queue(request: Request, *args, **kwargs) -> Job:  # noqa: ANN002, ANN003 - JobStore.create's
+    job = _store(request).create(*args, **kwargs)
+    request.app.state.pool.notify()
+    return job
 
 
 def _model_path(request: Request, model_id: str | None) -> str | None:
@@ -167,7 +178,8 @@ def list_choreographies(request: Request, page: Annotated[int, Query(ge=1)] = 1,
     return _page(request, DANCE_KINDS, page, per_page)
 
 
-@router.get("/choreographies/{job_id}", summary="A choreography job: status, stage, progress, files")
+@router.get("/choreographies/{job_id}", summary="A choreography job: status, stage, progress, files",
+            responses=NOT_FOUND)
 def get_choreography(request: Request, job_id: str) -> dict:
     return _public(request, _job(request, job_id, DANCE_KINDS))
 
@@ -179,7 +191,8 @@ def _cancel(request: Request, job_id: str, kinds: tuple[str, ...]) -> dict:
     return _public(request, _store(request).request_cancel(job_id) or job)
 
 
-@router.post("/choreographies/{job_id}/cancel", summary="Stop a queued or running job")
+@router.post("/choreographies/{job_id}/cancel", summary="Stop a queued or running job",
+             responses={**NOT_FOUND, **ENDED})
 def cancel_choreography(request: Request, job_id: str) -> dict:
     return _cancel(request, job_id, DANCE_KINDS)
 
@@ -194,7 +207,7 @@ def _delete(request: Request, job_id: str, kinds: tuple[str, ...]) -> dict:
     return {"id": job_id, "deleted": True}
 
 
-@router.delete("/choreographies/{job_id}", summary="Remove a job and its files")
+@router.delete("/choreographies/{job_id}", summary="Remove a job and its files", responses=NOT_FOUND)
 def delete_choreography(request: Request, job_id: str) -> dict:
     return _delete(request, job_id, DANCE_KINDS)
 
@@ -206,7 +219,9 @@ class RegenerateRequest(BaseModel):
 
 
 @router.post("/choreographies/{job_id}/sections/{index}/regenerate", status_code=202,
-             summary="Dance one section anew; every other frame stays identical (a new job)")
+             summary="Dance one section anew; every other frame stays identical (a new job)",
+             responses={202: {"description": "queued: `{\"id\", \"status\", \"parent\"}`"}, **NOT_FOUND,
+                        409: {"description": "the job is not done (or its files are gone)"}})
 async def regenerate_section(request: Request, job_id: str, index: int,
                              body: Annotated[RegenerateRequest | None, Body()] = None) -> JSONResponse:
     from choreo.choreography.formations import formation_spots
@@ -240,7 +255,7 @@ async def regenerate_section(request: Request, job_id: str, index: int,
     params = {"section": index, "prompt": body.prompt, "formation": body.formation,
               "seed": body.seed if body.seed is not None else random.randrange(MAX_SEED),
               "model": parent.params.get("model")}
-    job = store.create("regenerate", params, song_name=parent.song_name, parent=job_id, job_id=new_id)
+    job = _queue(request, "regenerate", params, song_name=parent.song_name, parent=job_id, job_id=new_id)
     return JSONResponse({"id": job.id, "status": job.status, "parent": job_id}, status_code=202,
                         headers={"location": f"/api/v1/choreographies/{job.id}"})
 
@@ -257,7 +272,8 @@ def _file(request: Request, job_id: str, name: str, kinds: tuple[str, ...]) -> F
                         content_disposition_type="inline")
 
 
-@router.get("/choreographies/{job_id}/files/{name}", summary="Download one output (or the song)")
+@router.get("/choreographies/{job_id}/files/{name}", summary="Download one output (or the song)",
+            responses={**NOT_FOUND, 206: {"description": "the bytes of a range request"}})
 def get_choreography_file(request: Request, job_id: str, name: str) -> FileResponse:
     return _file(request, job_id, name, DANCE_KINDS)
 
@@ -302,7 +318,8 @@ def _events(request: Request, job_id: str, kinds: tuple[str, ...]) -> StreamingR
                              headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
 
-@router.get("/choreographies/{job_id}/events", summary="Live progress as server-sent events")
+@router.get("/choreographies/{job_id}/events", summary="Live progress as server-sent events",
+            responses={200: {"description": "text/event-stream"}, **NOT_FOUND})
 def choreography_events(request: Request, job_id: str) -> StreamingResponse:
     """`event: progress` with the job on every change; the last event is named after the final status
     (`done`, `failed`, `cancelled`; `deleted` if the job is removed)."""
@@ -315,7 +332,8 @@ class MotionRequest(BaseModel):
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
     samples: int = Field(1, ge=1, le=8)
     video: bool = Field(False, description="also write preview.mp4")
-    wait: bool = Field(True, description="for a short request, answer with the motion when it is ready")
+    wait: bool = Field(True, description="for a short request (seconds × samples ≤ 30, no video), answer with the "
+                                         "motion when it is ready")
     model: str | None = Field(None, description="a model id from GET /models")
 
 
@@ -330,7 +348,7 @@ async def create_motion(request: Request, body: MotionRequest) -> JSONResponse:
     params = {"text": body.text.strip(), "seconds": body.seconds, "seed": body.seed, "samples": body.samples,
               "video": body.video, "model": _model_path(request, body.model)}
     store = _store(request)
-    job = store.create("motion", params, priority=1)
+    job = _queue(request, "motion", params, priority=1)
     short = body.wait and body.seconds * body.samples <= 30 and not body.video
     deadline = time.monotonic() + settings.motion_wait_seconds
     while short and time.monotonic() < deadline:
@@ -361,7 +379,7 @@ def list_motions(request: Request, page: Annotated[int, Query(ge=1)] = 1,
     return _page(request, ("motion",), page, per_page)
 
 
-@router.get("/motions/{job_id}", summary="A text-to-dance job (with its motions once done)")
+@router.get("/motions/{job_id}", summary="A text-to-dance job (with its motions once done)", responses=NOT_FOUND)
 def get_motion(request: Request, job_id: str) -> dict:
     job = _job(request, job_id, ("motion",))
     data = _public(request, job)
@@ -395,7 +413,8 @@ def list_models(request: Request) -> dict:
     return {"models": find_models(_settings(request))}
 
 
-@router.post("/analyze", summary="A song in, its analysis out (tempo, beats, bars, sections, energy)")
+@router.post("/analyze", summary="A song in, its analysis out (tempo, beats, bars, sections, energy)",
+             responses=UPLOAD_ERRORS)
 async def analyze_song(request: Request, song: Annotated[UploadFile, File()]) -> dict:
     from choreo.music.analyze import analyze_file
 

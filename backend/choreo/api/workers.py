@@ -46,7 +46,7 @@ class _Shutdown(BaseException):
     """SIGTERM from the supervisor: put the current job back in the queue and exit."""
 
 
-def worker_main(env: dict[str, str], parent_pid: int) -> None:
+def worker_main(env: dict[str, str], parent_pid: int, wake=None) -> None:  # noqa: ANN001 - an mp.Event
     """A worker process: model loaded once, then jobs until the server goes away."""
     _die_with_parent()
     os.environ.update(env)
@@ -70,7 +70,10 @@ def worker_main(env: dict[str, str], parent_pid: int) -> None:
         while os.getppid() == parent_pid:
             job = store.claim(owner)
             if job is None:
-                time.sleep(IDLE_POLL_SECONDS)
+                if wake is None:
+                    time.sleep(IDLE_POLL_SECONDS)
+                elif wake.wait(IDLE_POLL_SECONDS * 4):  # the server rings when it queues a job
+                    wake.clear()
                 continue
             _run_one(job, settings, store, owner, models)
     except _Shutdown:
@@ -134,6 +137,11 @@ class WorkerPool:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._cancel_seen: dict[str, float] = {}
+        self.wake = self.ctx.Event()
+
+    def notify(self) -> None:
+        """A job was queued: idle workers look now instead of at their next poll."""
+        self.wake.set()
 
     def start(self) -> None:
         self.recover_orphans()
@@ -146,7 +154,7 @@ class WorkerPool:
         if self.settings.workers > 1:  # share the cores instead of every worker taking them all
             threads = max(1, (os.cpu_count() or 1) // self.settings.workers)
             env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-        p = self.ctx.Process(target=worker_main, args=(env, os.getpid()), name="choreo-worker", daemon=False)
+        p = self.ctx.Process(target=worker_main, args=(env, os.getpid(), self.wake), name="choreo-worker", daemon=False)
         p.start()
         return p
 

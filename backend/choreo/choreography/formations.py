@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from choreo import fonts
 from choreo.errors import ChoreoError
 
 MIN_MEMBERS, MAX_MEMBERS = 1, 12
@@ -429,26 +430,30 @@ def draw_formations(steps: Sequence[tuple[str, np.ndarray]], path: str | Path,
     half_x = max(np.abs(pts[:, 0]).max() + 1.0, 3.0)
     half_z = max(np.abs(pts[:, 1]).max() + 1.0, 2.5)
     colours = plt.get_cmap("tab20")(np.linspace(0, 1, 20))[:max(n, 1)]
-    fig, axes = plt.subplots(1, len(steps), figsize=(3.2 * len(steps), 3.2 * half_z / half_x + 0.8), squeeze=False)
-    for k, (ax, (title, spots)) in enumerate(zip(axes[0], steps, strict=True)):
-        spots = np.asarray(spots, float)
-        ax.add_patch(plt.Rectangle((-half_x, -half_z), 2 * half_x, 2 * half_z, color="0.93", zorder=0))
-        if transitions and k < len(transitions) and transitions[k] is not None:
-            for i in range(n):
-                tr = np.asarray(transitions[k])[:, i]
-                ax.plot(tr[:, 0], -tr[:, 1], color=colours[i % len(colours)], lw=1.0, alpha=0.7, zorder=1)
-        for i, (x, z) in enumerate(spots):
-            ax.scatter([x], [-z], s=180, color=colours[i % len(colours)], edgecolor="k", zorder=2)
-            ax.text(x, -z, labels[i], ha="center", va="center", fontsize=8, zorder=3)
-        ax.set_xlim(-half_x, half_x)
-        ax.set_ylim(-half_z - 0.6, half_z)  # +Z (audience) drawn at the bottom
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(title, fontsize=9)
-        ax.text(0, -half_z - 0.3, "audience", ha="center", va="center", fontsize=7, color="0.4")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    # Korean member names and section titles: the CJK font as fallback, or left out if none exists (fonts.py).
+    labels = [x if fonts.drawable(x) == x else str(i + 1) for i, x in enumerate(labels)]  # half a name: its number
+    steps = [(fonts.drawable(title), spots) for title, spots in steps]
+    with fonts.matplotlib_text(*labels, *(title for title, _ in steps)):
+        fig, axes = plt.subplots(1, len(steps), figsize=(3.2 * len(steps), 3.2 * half_z / half_x + 0.8), squeeze=False)
+        for k, (ax, (title, spots)) in enumerate(zip(axes[0], steps, strict=True)):
+            spots = np.asarray(spots, float)
+            ax.add_patch(plt.Rectangle((-half_x, -half_z), 2 * half_x, 2 * half_z, color="0.93", zorder=0))
+            if transitions and k < len(transitions) and transitions[k] is not None:
+                for i in range(n):
+                    tr = np.asarray(transitions[k])[:, i]
+                    ax.plot(tr[:, 0], -tr[:, 1], color=colours[i % len(colours)], lw=1.0, alpha=0.7, zorder=1)
+            for i, (x, z) in enumerate(spots):
+                ax.scatter([x], [-z], s=180, color=colours[i % len(colours)], edgecolor="k", zorder=2)
+                ax.text(x, -z, labels[i], ha="center", va="center", fontsize=8, zorder=3)
+            ax.set_xlim(-half_x, half_x)
+            ax.set_ylim(-half_z - 0.6, half_z)  # +Z (audience) drawn at the bottom
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(title, fontsize=9)
+            ax.text(0, -half_z - 0.3, "audience", ha="center", va="center", fontsize=7, color="0.4")
+        fig.tight_layout()
+        path = Path(path)
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
     return path

@@ -64,11 +64,10 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from choreo.bundle import resolve_model_file
     from choreo.choreography.outputs import OUTPUT_NAMES
     from choreo.choreography.pipeline import DanceWishes, plan_dance
     from choreo.choreography.plan import Plan
-    from choreo.config import load_settings
+    from choreo.config import load_settings, resolve_model_file
     from choreo.export import prepare_output_folder
 
     started = time.perf_counter()

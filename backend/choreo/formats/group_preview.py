@@ -16,7 +16,6 @@ imageio-ffmpeg (H.264 yuv420p, the song muxed in as AAC and trimmed to the motio
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from choreo import fonts
 from choreo.errors import ChoreoError
 from choreo.formats.palette import MEMBER_COLORS_RGB8
 from choreo.skeleton import JOINT_NAMES, KINEMATIC_CHAINS, NUM_JOINTS
@@ -61,62 +61,10 @@ class StageMarks:
     downbeats: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def _dejavu_path() -> str:
-    """DejaVu Sans from matplotlib's data (a dependency already), so text looks the same everywhere; found
-    without importing matplotlib (its import costs more than drawing a hundred frames)."""
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or spec.origin is None:
-        raise ChoreoError("group preview: matplotlib (whose DejaVu Sans font the labels use) is not installed")
-    return str(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf")
-
-
-class _Fonts:
-    """DejaVu Sans for text it covers; for text it cannot show (Hangul names, a Korean song title) the first
-    installed font that has every character, looked up in matplotlib's font list only then; with none
-    installed the missing characters are left out rather than drawn as empty boxes."""
-
-    def __init__(self) -> None:
-        self.default = _dejavu_path()
-        self._cmaps: dict[str, set[int]] = {}
-        self._fonts: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
-        self._installed: list[str] | None = None
-
-    def cmap(self, path: str) -> set[int]:
-        if path not in self._cmaps:
-            from fontTools.ttLib import TTFont, TTLibError  # a matplotlib dependency
-
-            try:
-                with TTFont(path, fontNumber=0, lazy=True) as font:
-                    self._cmaps[path] = set(font.getBestCmap() or {})
-            except (OSError, TTLibError, KeyError, ValueError, AssertionError):
-                self._cmaps[path] = set()  # an unreadable system font simply covers nothing
-        return self._cmaps[path]
-
-    def font(self, path: str, size: int) -> ImageFont.FreeTypeFont:
-        if (path, size) not in self._fonts:
-            try:
-                self._fonts[path, size] = ImageFont.truetype(path, size)
-            except OSError as exc:
-                raise ChoreoError(f"group preview: cannot load the font {path}: {exc}") from None
-        return self._fonts[path, size]
-
-    def pick(self, text: str, size: int) -> tuple[ImageFont.FreeTypeFont, str]:
-        """A font able to draw `text`, and the text it will draw (missing characters removed if none can)."""
-        need = {ord(c) for c in text if not c.isspace()}
-        if need <= self.cmap(self.default):
-            return self.font(self.default, size), text
-        if self._installed is None:
-            from matplotlib import font_manager  # only for text DejaVu lacks
-
-            # "Last resort" fonts map every character to a placeholder box: exactly what is to be avoided.
-            self._installed = sorted({f.fname for f in font_manager.fontManager.ttflist
-                                      if "lastresort" not in Path(f.fname).name.lower()})
-        for path in self._installed:
-            if need <= self.cmap(path):
-                return self.font(path, size), text
-        covered = self.cmap(self.default)
-        kept = "".join(c for c in text if c.isspace() or ord(c) in covered)
-        return self.font(self.default, size), kept.strip(" -—–:|·,")  # no dangling separator
+def _pick(text: str, size: int) -> tuple[ImageFont.FreeTypeFont, str]:
+    """A font that draws `text` (Hangul names with the CJK font, see fonts.py) and the text it will draw."""
+    face, shown = fonts.pick(text)
+    return fonts.pillow_font(face, size), shown
 
 
 def _check_members(members: Sequence[np.ndarray]) -> np.ndarray:
@@ -211,15 +159,14 @@ class GroupView:
         w, h = self.width, self.height
         unit = h / 540  # sizes are designed at 540 lines and scale with the frame
         self.unit = unit
-        self.fonts = _Fonts()
         self.size_big, self.size, self.size_small = round(22 * unit), round(16 * unit), max(8, round(12 * unit))
-        self.font = self.fonts.font(self.fonts.default, self.size)  # the clock
+        self.font = fonts.pillow_font(fonts.dejavu(), self.size)  # the clock
         # Each member's label and each caption with a font that has its characters (resolved once).
         self.labels = []
         for i, name in enumerate(self.names):
-            font, text = self.fonts.pick(name, self.size_small)  # a half-drawable name becomes the number
-            self.labels.append((font, text) if text == name else self.fonts.pick(f"{i + 1}", self.size_small))
-        self.captions = {c: self.fonts.pick(c, self.size) for _, _, c in self.sections}
+            font, text = _pick(name, self.size_small)  # a half-drawable name becomes the number
+            self.labels.append((font, text) if text == name else _pick(f"{i + 1}", self.size_small))
+        self.captions = {c: _pick(c, self.size) for _, _, c in self.sections}
         self.top_band, self.bottom_band = round(64 * unit), round(40 * unit)
 
         # Stage and camera from the whole song's extent.
@@ -270,7 +217,7 @@ class GroupView:
             draw.line([pt(x0, gz), pt(x1, gz)], fill=GRID_COLOR, width=line_w)
         draw.line([pt(x0, z1), pt(x1, z1)], fill=FRONT_EDGE, width=max(2, round(3 * self.unit)))  # audience side
         u = self.unit
-        font, title = self.fonts.pick(title, self.size_big)
+        font, title = _pick(title, self.size_big)
         if title:
             draw.text((12 * u, 8 * u), _shorten(draw, title, font, self.width * 0.62), font=font, fill=TEXT_COLOR)
         # Timeline strip: one block per section, the playhead is drawn per frame.
@@ -285,7 +232,7 @@ class GroupView:
                 continue
             xa, xb = sx0 + (sx1 - sx0) * a / total, sx0 + (sx1 - sx0) * b / total
             draw.rectangle((xa, sy0, max(xa, xb - 1), sy1), fill=SECTION_SHADES[k % len(SECTION_SHADES)])
-            font, caption = self.fonts.pick(caption, self.size_small)
+            font, caption = _pick(caption, self.size_small)
             label = _shorten(draw, caption, font, xb - xa - 4 * u)
             if label:
                 draw.text((xa + 3 * u, (sy0 + sy1) / 2), label, font=font, fill=TEXT_COLOR, anchor="lm")

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
+from choreo import fonts  # noqa: E402
 from choreo.errors import ChoreoError  # noqa: E402
 from choreo.motion import Motion  # noqa: E402
 from choreo.skeleton import KINEMATIC_CHAINS  # noqa: E402
@@ -115,54 +116,58 @@ def write_preview_video(
     cols = min(len(motions), MAX_COLUMNS)
     rows = -(-len(motions) // cols)
     title_inches = 0.5
-    fig = plt.figure(figsize=(PANEL_INCHES[0] * cols, PANEL_INCHES[1] * rows + title_inches), dpi=DPI)
-    try:
-        fig.suptitle("\n".join(textwrap.wrap(title, 60)[:2]), fontsize=9)
-        counter = fig.text(0.99, 0.005, "", ha="right", va="bottom", fontsize=8, animated=True)
-        centred, floors = zip(*(centred_joints(m.joints) for m in motions), strict=True)
-        xlim, ylim = _panel_limits(list(centred), list(floors))
-        panels = []
-        top = 1 - title_inches / (PANEL_INCHES[1] * rows + title_inches)
-        for i, m in enumerate(motions):
-            r, c = divmod(i, cols)
-            ax = fig.add_axes((c / cols, top - (r + 1) * top / rows, 1 / cols, top / rows))
-            ax.set_xlim(*xlim)
-            ax.set_ylim(*ylim)
-            ax.set_axis_off()
-            ax.text(0.5, 0.98, labels[i] if i < len(labels) else "", transform=ax.transAxes,
-                    ha="center", va="top", fontsize=8)
-            grid = LineCollection([], colors="#bbbbbb", linewidths=0.8, animated=True)
-            ax.add_collection(grid)
-            lines = [ax.plot([], [], color=col, lw=2.5, solid_capstyle="round", animated=True)[0]
-                     for col in CHAIN_COLORS]
-            panels.append((ax, grid, lines, m.joints[:, 0, [0, 2]].astype(np.float64)))
-        fig.canvas.draw()
-        background = fig.canvas.copy_from_bbox(fig.bbox)
-        width, height = fig.canvas.get_width_height()
-        proc = subprocess.Popen(_ffmpeg_command(path, width, height, fps), stdin=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
+    # Korean prompts and labels: drawn with the CJK font as fallback, or without what no font has (fonts.py).
+    title, labels = fonts.drawable(title), [fonts.drawable(x) for x in labels]
+    with fonts.matplotlib_text(title, *labels):
+        fig = plt.figure(figsize=(PANEL_INCHES[0] * cols, PANEL_INCHES[1] * rows + title_inches), dpi=DPI)
         try:
-            for t in range(frames):
-                fig.canvas.restore_region(background)
-                for (ax, grid, lines, root_xz), joints, floor in zip(panels, centred, floors, strict=True):
-                    k = min(t, len(joints) - 1)  # short clips hold their last pose
-                    grid.set_segments(list(project(floor_segments(root_xz[k], floor))))
-                    ax.draw_artist(grid)
-                    for line, pts in zip(lines, chain_points(joints[k]), strict=True):
-                        xy = project(pts)
-                        line.set_data(xy[:, 0], xy[:, 1])
-                        ax.draw_artist(line)
-                counter.set_text(f"frame {t + 1}/{frames}")
-                fig.draw_artist(counter)
-                proc.stdin.write(np.asarray(fig.canvas.buffer_rgba()).tobytes())
-        except BrokenPipeError:
-            pass  # ffmpeg died; its message is reported below
+            fig.suptitle("\n".join(textwrap.wrap(title, 60)[:2]), fontsize=9)
+            counter = fig.text(0.99, 0.005, "", ha="right", va="bottom", fontsize=8, animated=True)
+            centred, floors = zip(*(centred_joints(m.joints) for m in motions), strict=True)
+            xlim, ylim = _panel_limits(list(centred), list(floors))
+            panels = []
+            top = 1 - title_inches / (PANEL_INCHES[1] * rows + title_inches)
+            for i, m in enumerate(motions):
+                r, c = divmod(i, cols)
+                ax = fig.add_axes((c / cols, top - (r + 1) * top / rows, 1 / cols, top / rows))
+                ax.set_xlim(*xlim)
+                ax.set_ylim(*ylim)
+                ax.set_axis_off()
+                ax.text(0.5, 0.98, labels[i] if i < len(labels) else "", transform=ax.transAxes,
+                        ha="center", va="top", fontsize=8)
+                grid = LineCollection([], colors="#bbbbbb", linewidths=0.8, animated=True)
+                ax.add_collection(grid)
+                lines = [ax.plot([], [], color=col, lw=2.5, solid_capstyle="round", animated=True)[0]
+                         for col in CHAIN_COLORS]
+                panels.append((ax, grid, lines, m.joints[:, 0, [0, 2]].astype(np.float64)))
+            fig.canvas.draw()
+            background = fig.canvas.copy_from_bbox(fig.bbox)
+            width, height = fig.canvas.get_width_height()
+            proc = subprocess.Popen(_ffmpeg_command(path, width, height, fps), stdin=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            try:
+                for t in range(frames):
+                    fig.canvas.restore_region(background)
+                    for (ax, grid, lines, root_xz), joints, floor in zip(panels, centred, floors, strict=True):
+                        k = min(t, len(joints) - 1)  # short clips hold their last pose
+                        grid.set_segments(list(project(floor_segments(root_xz[k], floor))))
+                        ax.draw_artist(grid)
+                        for line, pts in zip(lines, chain_points(joints[k]), strict=True):
+                            xy = project(pts)
+                            line.set_data(xy[:, 0], xy[:, 1])
+                            ax.draw_artist(line)
+                    counter.set_text(f"frame {t + 1}/{frames}")
+                    fig.draw_artist(counter)
+                    proc.stdin.write(np.asarray(fig.canvas.buffer_rgba()).tobytes())
+            except BrokenPipeError:
+                pass  # ffmpeg died; its message is reported below
+            finally:
+                proc.stdin.close()
+                err = proc.stderr.read().decode(errors="replace")
+                proc.stderr.close()
+                proc.wait()
         finally:
-            proc.stdin.close()
-            err = proc.stderr.read().decode(errors="replace")
-            proc.wait()
-    finally:
-        plt.close(fig)
+            plt.close(fig)
     if proc.returncode != 0:
         raise ChoreoError(f"preview video: ffmpeg failed: {err.strip().splitlines()[-1:] or 'no message'}")
     return path
