@@ -23,7 +23,10 @@ export function initEdit(app) {
       const li = document.createElement("li");
       li.dataset.index = s.index;
       li.style.setProperty("--c", app.sectionColor(s.label));
-      const repeat = s.repeat_of !== null ? ` · repeat of ${s.repeat_of}` : "";
+      const copies = state.sections.filter((q) => q.repeat_of === s.index).map((q) => q.index);
+      // A repeat regenerated is danced anew on its own; a first occurrence takes its repeats along.
+      const repeat = s.repeat_of !== null ? ` · repeat of ${s.repeat_of}`
+        : copies.length ? ` · repeated in ${copies.join(", ")}` : "";
       li.innerHTML = `<div class="head"><b>${s.index} ${app.escapeHtml(s.label)}</b> ${app.escapeHtml(s.kind)}` +
         `<span>${s.bars ?? "?"} bars · ${app.escapeHtml(s.move)}${repeat}</span>` +
         `<span class="t">${s.start.toFixed(1)}–${s.end.toFixed(1)} s</span></div>` +
@@ -36,7 +39,11 @@ export function initEdit(app) {
       li.querySelector(".prompt").value = s.prompt || "";
       li.querySelector(".play").addEventListener("click", () => { app.seek(s.start); app.play(); });
       li.querySelector(".loop").addEventListener("click", () => { app.setLoop(s); app.seek(s.start); app.play(); });
-      li.querySelector(".regen").addEventListener("click", () => regenerate(s, li));
+      const regen = li.querySelector(".regen");
+      regen.title = s.repeat_of !== null ? "dance this repeat anew, on its own; the rest stays"
+        : copies.length ? `dance this section again; its repeats (${copies.join(", ")}) follow; the rest stays`
+          : "dance this section again; the rest stays";
+      regen.addEventListener("click", () => regenerate(s, li));
       li.addEventListener("input", () => li.classList.toggle("changed",
         li.querySelector(".prompt").value.trim() !== (s.prompt || "") || li.querySelector(".formation").value !== s.formation));
       list.appendChild(li);
