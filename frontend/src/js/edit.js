@@ -24,7 +24,8 @@ export function initEdit(app) {
       li.dataset.index = s.index;
       li.style.setProperty("--c", app.sectionColor(s.label));
       const copies = state.sections.filter((q) => q.repeat_of === s.index).map((q) => q.index);
-      // A repeat regenerated is danced anew on its own; a first occurrence takes its repeats along.
+      // The service changes only the section asked for: a regenerated repeat is danced anew on its own,
+      // and the repeats of a regenerated first occurrence keep their moves.
       const repeat = s.repeat_of !== null ? ` · repeat of ${s.repeat_of}`
         : copies.length ? ` · repeated in ${copies.join(", ")}` : "";
       li.innerHTML = `<div class="head"><b>${s.index} ${app.escapeHtml(s.label)}</b> ${app.escapeHtml(s.kind)}` +
@@ -41,7 +42,7 @@ export function initEdit(app) {
       li.querySelector(".loop").addEventListener("click", () => { app.setLoop(s); app.seek(s.start); app.play(); });
       const regen = li.querySelector(".regen");
       regen.title = s.repeat_of !== null ? "dance this repeat anew, on its own; the rest stays"
-        : copies.length ? `dance this section again; its repeats (${copies.join(", ")}) follow; the rest stays`
+        : copies.length ? `dance this section again; its repeats (${copies.join(", ")}) keep their moves, as does the rest`
           : "dance this section again; the rest stays";
       regen.addEventListener("click", () => regenerate(s, li));
       li.addEventListener("input", () => li.classList.toggle("changed",
