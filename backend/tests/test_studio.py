@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 import urllib.error
 import urllib.request
 import uuid
@@ -19,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from choreo.choreography.plan import make_plan
 from choreo.config import DEFAULT_MODEL
+from choreo.music.analyze import analyze
 from choreo.music.demo_song import synthesize, write_demo_song
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -368,3 +372,43 @@ def test_text_to_dance_panel_shows_the_motion(studio):
     assert red.sum() > 100
     page.click("#motion-close")  # back to the dance, which is still open
     assert page.evaluate("window.studio.job.kind") in ("dance", "regenerate")
+
+
+def _formations_field(analysis: dict, prompts: dict[int, str], chosen: dict[int, str]) -> str:
+    """The page's own `formations` request field (frontend make.js, run by node) for these choices."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    args = ", ".join(json.dumps(a) for a in (analysis, prompts, chosen))
+    script = ("import { formationsField, planSections } from './make.js';"
+              f"const [a, p, c] = [{args}]; process.stdout.write(formationsField(planSections(a), p, c));")
+    done = subprocess.run([node, "--input-type=module", "-e", script], cwd=DIST / "js", capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_formations_chosen_in_the_make_form_land_on_their_sections(song):
+    """The service takes one formation per distinct section in order; the page must count distinct sections
+    as choreo's make_plan does (repeats, own prompts, bars), or a chosen formation lands on another section."""
+    analysis = analyze(song)
+    labels = [s.label for s in analysis.sections]
+    first = next(i for i, label in enumerate(labels) if labels.count(label) > 1)
+    repeat = labels.index(labels[first], first + 1)
+    assert make_plan(analysis, members=3).sections[repeat].repeat_of == first
+    cases = [
+        ({}, {first: "circle"}),  # the repeat stands where its first stands
+        ({repeat: "a person dances charleston"}, {first: "circle", repeat: "arc"}),  # its own prompt: its own place
+        ({first: "a person dances salsa", repeat: "a person dances salsa"}, {first: "pyramid"}),  # the same: a repeat
+    ]
+    for prompts, chosen in cases:
+        field = _formations_field(analysis.to_dict(), prompts, chosen)
+        plan = make_plan(analysis, members=3, formations=field.split(","),
+                         section_prompts={str(k): v for k, v in prompts.items()})
+        assert len(field.split(",")) == len({s.index for s in plan.sections if s.repeat_of is None}), field
+        for index, name in chosen.items():
+            assert plan.sections[index].formation == name, (prompts, chosen, field)
+        own = repeat in chosen
+        assert (plan.sections[repeat].repeat_of is None) == own
+        if not own:
+            assert plan.sections[repeat].formation == chosen[first]

@@ -10,15 +10,37 @@ const DEFAULT_FORMATION = { chorus: "v", verse: "two_rows", "pre-chorus": "w", "
 
 const $ = (id) => document.getElementById(id);
 
-/** The sections that get a motion (and a formation) of their own: a label's first occurrence, a repeat
- * given its own prompt, or a repeat longer than its first (as choreo's make_plan decides). */
-export function distinctSections(sections, ownPrompt = () => false) {
+const TIME_TOL = 1e-3; // seconds: choreo's plan counts a bar line this close to a boundary as on it
+
+/** The analysis's sections numbered, each with its bars counted as choreo's plan counts them (bar lines in
+ * [start, end) with choreo's tolerance), so "longer than its first" is decided as the service decides it. */
+export function planSections(analysis) {
+  const db = analysis.downbeats || [];
+  return analysis.sections.map((s, index) => ({
+    ...s, index, bars: db.filter((t) => t >= s.start - TIME_TOL && t < s.end - TIME_TOL).length,
+  }));
+}
+
+/** The sections that get a motion (and a formation) of their own, as choreo's make_plan decides: a label's
+ * first occurrence, a repeat whose index prompt differs from its first's, or a repeat longer than its first.
+ * `prompts` maps a section index to the prompt typed for it. */
+export function distinctSections(sections, prompts = {}) {
   const first = new Map();
   return sections.filter((s) => {
     const f = first.get(s.label);
     if (!f) { first.set(s.label, s); return true; }
-    return ownPrompt(s.index) || (s.bars ?? 0) > (f.bars ?? 0);
+    const own = prompts[s.index];
+    return (own !== undefined && own !== prompts[f.index]) || (s.bars ?? 0) > (f.bars ?? 0);
   });
+}
+
+/** The service's `formations` field: one name per distinct section in order (the service cycles the list
+ * over them), or "" when every section is left to choreo. `chosen` maps a section index to a name; the
+ * distinct sections left on auto take choreo's default for their kind. */
+export function formationsField(sections, prompts, chosen) {
+  const distinct = distinctSections(sections, prompts);
+  if (!distinct.some((s) => chosen[s.index])) return "";
+  return distinct.map((s) => chosen[s.index] || DEFAULT_FORMATION[s.kind] || "line").join(",");
 }
 
 export function initMake(app) {
@@ -73,7 +95,7 @@ export function initMake(app) {
     app.setUrl(null);
     app.renderTitle();
     $("job-title").innerHTML = `<b>${app.escapeHtml(f.name)}</b> · not danced yet`;
-    const sections = analysis.sections.map((s, index) => ({ ...s, index }));
+    const sections = planSections(analysis);
     app.showSong(analysis, sections);
     app.audio.src = URL.createObjectURL(f);
     app.enableTransport(true);
@@ -123,8 +145,8 @@ export function initMake(app) {
   function updateFormationRows() {
     if (!analysis) return;
     const own = prompts();
-    const sections = analysis.sections.map((s, index) => ({ ...s, index }));
-    const distinct = new Set(distinctSections(sections, (i) => i in own).map((s) => s.index));
+    const sections = planSections(analysis);
+    const distinct = new Set(distinctSections(sections, own).map((s) => s.index));
     for (const li of $("make-sections").children) {
       const sel = li.querySelector(".formation");
       const on = distinct.has(Number(li.dataset.index));
@@ -137,12 +159,13 @@ export function initMake(app) {
     e.preventDefault();
     if (!file || !analysis) return;
     const sectionPrompts = prompts();
-    const sections = analysis.sections.map((s, index) => ({ ...s, index }));
-    const distinct = distinctSections(sections, (i) => i in sectionPrompts);
-    const rows = [...$("make-sections").children];
-    const chosen = distinct.map((s) => rows[s.index].querySelector(".formation").value);
-    const formations = chosen.some(Boolean)
-      ? chosen.map((f, i) => f || DEFAULT_FORMATION[distinct[i].kind] || "line").join(",") : "";
+    const sections = planSections(analysis);
+    const chosen = {};
+    for (const li of $("make-sections").children) {
+      const sel = li.querySelector(".formation");
+      if (!sel.disabled && sel.value) chosen[li.dataset.index] = sel.value;
+    }
+    const formations = formationsField(sections, sectionPrompts, chosen);
     const fields = {
       members: $("make-members").value, style: $("make-style").value, prompt: $("make-prompt").value.trim(),
       seed: $("make-seed").value, formations,
