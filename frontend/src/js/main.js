@@ -32,7 +32,10 @@ const state = {
 };
 
 const stage = new Stage($("stage-canvas"), $("labels"));
-const timeline = new Timeline($("timeline"), { onSeek: (t) => seek(t) });
+const timeline = new Timeline($("timeline"), {
+  onSeek: (t) => seek(t),
+  onPick: (t) => { const s = sectionAt(t); if (s) { setLoop(s); seek(s.start); } }, // double click: loop it
+});
 const map = new FormationMap($("formation"));
 let needsRender = true;
 stage.controls.addEventListener("change", () => { needsRender = true; });

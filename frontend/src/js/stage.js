@@ -182,17 +182,33 @@ export class Stage {
   _placeLabels() {
     if (!this.members.length || this.figures) return;
     const w = this.canvas.clientWidth, h = this.canvas.clientHeight;
+    const placed = [];
     for (const m of this.members) {
       if (m.label.hidden) continue;
       m.head.getWorldPosition(this._head);
       this._head.y += 0.32;
       this._head.project(this.camera);
-      const behind = this._head.z > 1;
+      if (this._head.z > 1) { m.label.style.display = "none"; continue; } // behind the camera
       let x = (this._head.x * 0.5 + 0.5) * w;
       if (this.mirrored) x = w - x;
-      m.label.style.display = behind ? "none" : "";
-      m.label.style.left = `${x}px`;
-      m.label.style.top = `${(-this._head.y * 0.5 + 0.5) * h}px`;
+      placed.push({ m, x, y: (-this._head.y * 0.5 + 0.5) * h, depth: this._head.z });
+    }
+    // Nearer members' names first; a name that would cover another moves up above it.
+    placed.sort((a, b) => a.depth - b.depth);
+    const boxes = [];
+    for (const p of placed) {
+      const lw = p.m.label.offsetWidth || 60, lh = (p.m.label.offsetHeight || 16) + 2;
+      let y = p.y;
+      for (let moved = true, guard = 0; moved && guard < 12; guard++) {
+        moved = false;
+        for (const b of boxes) {
+          if (Math.abs(b.x - p.x) < (b.w + lw) / 2 && y > b.y - lh && y < b.y + b.h) { y = b.y - lh; moved = true; }
+        }
+      }
+      boxes.push({ x: p.x, y, w: lw, h: lh });
+      p.m.label.style.display = "";
+      p.m.label.style.left = `${p.x}px`;
+      p.m.label.style.top = `${y}px`;
     }
   }
 

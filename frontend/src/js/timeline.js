@@ -36,10 +36,11 @@ export function eightCounts(beats, sections, meter = 4) {
 const RULER = 16, BANDS = 22;
 
 export class Timeline {
-  constructor(canvas, { onSeek }) {
+  constructor(canvas, { onSeek, onPick = null }) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.onSeek = onSeek;
+    this.onPick = onPick; // double click: the time picked (the page loops the section there)
     this.song = null; // {duration, beats, downbeats, meter, sections}
     this.peaks = null; // {rate, min: Float32Array, max: Float32Array}
     this.view = [0, 1];
@@ -51,6 +52,7 @@ export class Timeline {
     canvas.addEventListener("pointermove", (e) => this._move(e));
     canvas.addEventListener("pointerup", (e) => this._up(e));
     canvas.addEventListener("wheel", (e) => this._wheel(e), { passive: false });
+    canvas.addEventListener("dblclick", (e) => { if (this.song && this.onPick) this.onPick(this._t(e.offsetX)); });
     new ResizeObserver(() => { this.dirty = true; }).observe(canvas);
   }
 
