@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -24,8 +25,12 @@ BACKEND = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def fresh_env(tmp_path_factory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("wheel")
+    # Build from a copy: setuptools leaves build/ beside the sources, which must not appear in a checkout.
+    src = tmp / "src"
+    shutil.copytree(BACKEND, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "tests",
+                                                              "out", "trained_models", "external", "mdm", "runs"))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                            "-w", str(tmp / "dist"), str(BACKEND)], capture_output=True, text=True, timeout=600)
+                            "-w", str(tmp / "dist"), str(src)], capture_output=True, text=True, timeout=600)
     if build.returncode != 0:
         pytest.fail(f"pip wheel failed:\n{build.stdout}\n{build.stderr}")
     wheel = next((tmp / "dist").glob("choreo-*.whl"))

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from choreo.metrics.plausibility import instant_turns, pops
 from choreo.quaternion import qrot, qyaw
 from choreo.representation import (
     FEATURE_DIM,
@@ -37,6 +38,9 @@ from choreo.representation import (
 from choreo.skeleton import canonical_offsets, forward_kinematics
 
 RAMP = 10  # frames of soft weight on the known side of every edge
+REPAIR_PASSES = 2  # passes over pops and instant turns (each generates their frames again)
+REPAIR_HALF = 6  # frames on each side of a defect generated again (with RAMP more frames of soft edge)
+FPS = 20.0
 ROOT_CHANNELS = slice(0, 3)  # yaw velocity and ground velocity: the root path
 
 
@@ -157,13 +161,47 @@ def _windows_needed(known: np.ndarray, stride: int) -> int:
     return sum(-(-len(r) // max(stride, 1)) for r in runs)
 
 
+def defect_zone(job: FillJob, fps: float, half: int) -> np.ndarray:
+    """[T] bool: frames this fill wrote within `half` frames of a pop or an instant turn (plausibility's
+    definitions) that touches a written frame; frozen frames never. What a repair pass generates again."""
+    t = len(job.joints)
+    zone = np.zeros(t, bool)
+    for f in sorted(set(pops(job.joints, fps)) | set(instant_turns(job.joints))):
+        if job.written[f] or job.written[min(f + 1, t - 1)]:
+            zone[max(0, f - half + 1):min(t, f + half + 1)] = True
+    return zone & job.written & ~job.frozen
+
+
+def bridge_root(job: FillJob, zone: np.ndarray) -> None:
+    """Give the frames of `zone` a root path that eases from the frame before each stretch to the frame after
+    it (position linearly, facing the short way round), followed exactly: generated again, a stretch then
+    lands where the kept motion continues, instead of drifting off it (a jump at its far edge)."""
+    t = len(job.joints)
+    xz = job.joints[:, 0, [0, 2]].copy() if job.root_xz is None else job.root_xz.copy()
+    yaw = facing_angles(job.joints) if job.root_yaw is None else job.root_yaw.copy()
+    idx = np.flatnonzero(zone)
+    for run in np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1):
+        a, b = max(int(run[0]) - 1, 0), min(int(run[-1]) + 1, t - 1)
+        u = (np.arange(a, b + 1) - a) / max(b - a, 1)
+        xz0, xz1 = job.joints[a, 0, [0, 2]], job.joints[b, 0, [0, 2]]
+        y0, y1 = facing_angles(job.joints[[a, b]])
+        turn = (y1 - y0 + np.pi) % (2 * np.pi) - np.pi
+        xz[a:b + 1] = xz0 + u[:, None] * (xz1 - xz0)
+        yaw[a:b + 1] = y0 + u * turn
+    job.root_xz, job.root_yaw = xz, yaw
+    job.root_weight[zone] = 1.0
+
+
 def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray], np.ndarray], jobs: list[FillJob],
          window: int, *, facing: str, overlap: int | None = None, seed: int | None = None,
-         progress: Callable[[int, int], None] | None = None) -> list[FillJob]:
+         progress: Callable[[int, int], None] | None = None, repairs: int = REPAIR_PASSES,
+         fps: float = FPS) -> list[FillJob]:
     """Generate every unknown frame of every job (in place; returns the jobs, all frames known).
 
     sample_rows(texts, values, weight, seed=...) is `Generator.sample_rows`; normalize is the bundle's.
     overlap: frames of context each window starts with (default window // 4).
+    repairs: passes that generate again, in-painted from both sides, the few frames around any pop or instant
+    turn the network produced (the model's own motion replaces the defect; nothing is smoothed).
     """
     overlap = window // 4 if overlap is None else overlap
     rng = np.random.default_rng(seed)
@@ -174,6 +212,26 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
             rounds[1] = max(rounds[1], rounds[0] + 1)
             progress(rounds[0] * steps + step, rounds[1] * steps)
 
+    _fill_rounds(sample_rows, normalize, jobs, window, facing, overlap, rng, seed is not None, overall, rounds)
+    for _ in range(repairs):
+        broken = []
+        for job in jobs:
+            zone = defect_zone(job, fps, REPAIR_HALF)
+            if zone.any():
+                bridge_root(job, zone)
+                job.known[zone] = False
+                broken.append(job)
+        if not broken:
+            break
+        rounds[1] += max(_windows_needed(job.known, window - overlap) for job in broken)
+        _fill_rounds(sample_rows, normalize, broken, window, facing, overlap, rng, seed is not None, overall, rounds)
+    return jobs
+
+
+def _fill_rounds(sample_rows, normalize, jobs: list[FillJob], window: int, facing: str, overlap: int,  # noqa: ANN001
+                 rng: np.random.Generator, seeded: bool, overall: Callable[[int, int], None], rounds: list[int]
+                 ) -> None:
+    """Window rounds until no job has an unknown frame (each round: every job's first unknown stretch)."""
     while True:
         batch = []
         for job in jobs:
@@ -181,11 +239,11 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
             if len(unknown):
                 batch.append((job, max(0, min(int(unknown[0]) - overlap, len(job.joints) - window))))
         if not batch:
-            return jobs
+            return
         inputs = [_window_inputs(job, start, window, normalize, facing) for job, start in batch]
         rows = np.stack([i[0] for i in inputs])
         weight = np.stack([i[1] for i in inputs])
-        round_seed = int(rng.integers(0, 2**31 - 1)) if seed is not None else None
+        round_seed = int(rng.integers(0, 2**31 - 1)) if seeded else None
         feats = sample_rows([job.text for job, _ in batch], rows, weight, seed=round_seed, progress=overall)
         rounds[0] += 1
         for (job, start), (_, w, (q, origin)), f in zip(batch, inputs, feats, strict=True):
