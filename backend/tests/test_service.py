@@ -385,6 +385,5 @@ def test_a_job_that_keeps_dying_fails_with_a_reason(tmp_path, song):
         wait_for(svc, job_id, statuses=("running",), progress=1)
         svc.kill()
     with running_service(data, CHOREO_MAX_ATTEMPTS="1", **FAST) as svc:
-        job = get(svc, job_id)
-        assert job["status"] == "failed"
+        job = wait_for(svc, job_id, statuses=("failed",), timeout=60)
         assert "worker stopped" in job["error"] and "submit the job again" in job["error"]

@@ -218,6 +218,7 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
         for job in jobs:
             zone = defect_zone(job, fps, REPAIR_HALF)
             if zone.any():
+                job.frozen |= ~job.written  # a repair changes only what this fill made: its context stays exact
                 bridge_root(job, zone)
                 job.known[zone] = False
                 broken.append(job)
