@@ -19,6 +19,7 @@ from choreo.bundle import ModelBundle
 from choreo.diffusion import GaussianDiffusion
 from choreo.errors import ChoreoError
 from choreo.foot_contact import ground, lock_feet
+from choreo.infill import REPAIR_PASSES, FillJob, repair
 from choreo.motion import Motion
 from choreo.representation import (
     FEATURE_DIM,
@@ -50,6 +51,7 @@ class GenerationRequest:
     clean_feet: bool = True  # pin feet the model marks as planted (choreo.foot_contact)
     smooth_sigma: float = 0.0  # Gaussian smoothing over time, in frames (0 = off)
     overlap_frames: int | None = None  # context carried into each next window; default min(40, window / 4)
+    repairs: int = REPAIR_PASSES  # passes that generate pops and instant turns again (choreo.infill.repair)
 
     def validate(self, diffusion_steps: int, window: int) -> None:
         if self.steps is None or self.guidance is None:
@@ -68,6 +70,8 @@ class GenerationRequest:
             raise ChoreoError(f"--seed must be between 0 and 2^32-1, got {self.seed}")
         if not 0.0 <= self.guidance <= 20.0:
             raise ChoreoError(f"--guidance must be between 0 and 20, got {self.guidance:g}")
+        if not 0 <= self.repairs <= 10:
+            raise ChoreoError(f"--repairs must be between 0 and 10, got {self.repairs}")
         if self.overlap_frames is None:
             self.overlap_frames = min(40, window // 4)
         if not 0 < self.overlap_frames < window // 2:
@@ -128,9 +132,11 @@ class Generator:
         contacts = [f[:, FOOT_CONTACT] for f in feats]
         for w in range(1, windows):
             motions, contacts = self._continue(motions, contacts, emb, req, seeds[w], tick)
+        motions, contacts = [m[:frames] for m in motions], [c[:frames] for c in contacts]
+        if req.repairs:
+            motions, contacts = self._repair(motions, contacts, req)
         out = []
         for joints, contact in zip(motions, contacts, strict=True):
-            joints = joints[:frames]
             if req.smooth_sigma > 0:  # take out frame-to-frame sampling noise; keep bones exact
                 joints = enforce_bone_lengths(gaussian_filter1d(joints, req.smooth_sigma, axis=0, mode="nearest"))
             joints = ground(joints, contact[:frames])
@@ -139,6 +145,21 @@ class Generator:
             out.append(Motion(joints, text=req.text, source="generated",
                               meta={"steps": req.steps, "guidance": req.guidance, "seed": req.seed}))
         return out
+
+    def _repair(self, motions: list[np.ndarray], contacts: list[np.ndarray], req: GenerationRequest
+                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Pops and instant turns generated again, in-painted from both sides (choreo.infill.repair)."""
+        jobs = [FillJob(j, np.ones(len(j), bool), req.text, contacts=c.copy()) for j, c in zip(motions, contacts,
+                                                                                                 strict=True)]
+        for job in jobs:
+            job.written[:] = True  # every frame is the model's: any of them may be generated again
+
+        def rows(texts, values, weight, seed=None, progress=None):  # noqa: ANN001, ANN202
+            return self.sample_rows(texts, values, weight, steps=req.steps, guidance=req.guidance, seed=seed)
+
+        repair(rows, self.bundle.normalizer.normalize, jobs, self.window, facing=self.bundle.root_facing,
+               seed=req.seed, passes=req.repairs)
+        return [j.joints for j in jobs], [j.contacts for j in jobs]
 
     def _continue(self, motions: list[np.ndarray], contacts: list[np.ndarray], emb: torch.Tensor,
                   req: GenerationRequest, seed: int | None, tick: Callable[[int, int], None]

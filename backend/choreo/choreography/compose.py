@@ -27,10 +27,10 @@ import numpy as np
 from choreo.choreography.beat_sync import beat_score, beat_warp
 from choreo.choreography.choreography import Choreography
 from choreo.choreography.formations import assign_members, formation_spots, smootherstep, transition_paths
-from choreo.choreography.infill import RAMP, FillJob, fill
 from choreo.choreography.plan import Plan, SectionPlan
 from choreo.foot_contact import ground, lock_feet
 from choreo.generate import Generator
+from choreo.infill import RAMP, FillJob, fill
 from choreo.metrics.beat_alignment import joint_speeds
 from choreo.music.song import Song
 from choreo.representation import apply_transform, facing_angles, facing_transform, undo_transform

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from choreo.cli._args import SEED, non_negative_float, positive_float, positive_int
+from choreo.cli._args import SEED, bounded, non_negative_float, positive_float, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="where to run the network (auto: a CUDA GPU when there is one, else the CPU)")
     p.add_argument("--raw-feet", action="store_true", help="keep the network's foot motion (no contact clean-up)")
+    p.add_argument("--repairs", type=bounded(int, 0, 10), default=3,
+                   help="passes that generate one-frame pops and instant turns again, in-painted from both sides "
+                        "(0 = off; default 3)")
     p.set_defaults(func=run)
 
 
@@ -64,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     clip_path = args.clip_path or (str(settings.clip_path) if settings.clip_path else None)
     request = GenerationRequest(text=args.text, seconds=args.seconds, samples=args.samples, steps=args.steps,
                                 guidance=args.guidance, seed=args.seed, method="ddpm" if args.ddpm else "ddim",
-                                clean_feet=not args.raw_feet, smooth_sigma=args.smooth)
+                                clean_feet=not args.raw_feet, smooth_sigma=args.smooth,
+                                repairs=args.repairs)
     request.steps, request.guidance = bundle.sampling.fill(request.steps, request.guidance)
     request.validate(bundle.diffusion_steps, bundle.window_frames)  # before the text encoder loads
     generator = Generator(bundle, clip_path=clip_path)

@@ -1,4 +1,5 @@
-"""Filling the unknown frames of motions by in-painting model windows — the one stitching routine of a song.
+"""Filling the unknown frames of motions by in-painting model windows — the one stitching routine of a song
+(choreography/compose.py) and the one repair of generated motion (`repair`, also used by generate.py).
 
 A `FillJob` is a stretch of one member's motion in stage coordinates: some frames known (context), the rest
 to be generated, optionally with a root path (stage position and facing) the model must follow. Jobs are
@@ -196,24 +197,48 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
          window: int, *, facing: str, overlap: int | None = None, seed: int | None = None,
          progress: Callable[[int, int], None] | None = None, repairs: int = REPAIR_PASSES,
          fps: float = FPS) -> list[FillJob]:
-    """Generate every unknown frame of every job (in place; returns the jobs, all frames known).
+    """Generate every unknown frame of every job (in place; returns the jobs, all frames known), then
+    `repair` what came out with a pop or an instant turn (`repairs` passes).
 
     sample_rows(texts, values, weight, seed=...) is `Generator.sample_rows`; normalize is the bundle's.
     overlap: frames of context each window starts with (default window // 4).
-    repairs: passes that generate again, in-painted from both sides, the few frames around any pop or instant
-    turn the network produced (the model's own motion replaces the defect; nothing is smoothed).
     """
     overlap = window // 4 if overlap is None else overlap
     rng = np.random.default_rng(seed)
     rounds = [0, max((_windows_needed(job.known, window - overlap) for job in jobs), default=0)]
+    overall = _overall(progress, rounds)
+    _fill_rounds(sample_rows, normalize, jobs, window, facing, overlap, rng, seed is not None, overall, rounds)
+    _repair(sample_rows, normalize, jobs, window, facing, overlap, rng, seed is not None, overall, rounds,
+            repairs, fps)
+    return jobs
 
+
+def repair(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray], np.ndarray],
+           jobs: list[FillJob], window: int, *, facing: str, overlap: int | None = None, seed: int | None = None,
+           passes: int = REPAIR_PASSES, fps: float = FPS) -> list[FillJob]:
+    """Generate again, in-painted from both sides, the frames around every pop or instant turn in the frames
+    each job wrote (`written`; a finished motion: all of them), with a root path bridging the stretch
+    (`bridge_root`). The model's own motion replaces the defect; nothing is smoothed. Up to `passes` passes."""
+    overlap = window // 4 if overlap is None else overlap
+    rng = np.random.default_rng(seed)
+    rounds = [0, 0]
+    _repair(sample_rows, normalize, jobs, window, facing, overlap, rng, seed is not None, _overall(None, rounds),
+            rounds, passes, fps)
+    return jobs
+
+
+def _overall(progress: Callable[[int, int], None] | None, rounds: list[int]) -> Callable[[int, int], None]:
     def overall(step: int, steps: int) -> None:  # (steps so far, steps in all) over every round
         if progress is not None:
             rounds[1] = max(rounds[1], rounds[0] + 1)
             progress(rounds[0] * steps + step, rounds[1] * steps)
+    return overall
 
-    _fill_rounds(sample_rows, normalize, jobs, window, facing, overlap, rng, seed is not None, overall, rounds)
-    for _ in range(repairs):
+
+def _repair(sample_rows, normalize, jobs: list[FillJob], window: int, facing: str, overlap: int,  # noqa: ANN001
+            rng: np.random.Generator, seeded: bool, overall: Callable[[int, int], None], rounds: list[int],
+            passes: int, fps: float) -> None:
+    for _ in range(passes):
         broken = []
         for job in jobs:
             zone = defect_zone(job, fps, REPAIR_HALF)
@@ -223,10 +248,9 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
                 job.known[zone] = False
                 broken.append(job)
         if not broken:
-            break
+            return
         rounds[1] += max(_windows_needed(job.known, window - overlap) for job in broken)
-        _fill_rounds(sample_rows, normalize, broken, window, facing, overlap, rng, seed is not None, overall, rounds)
-    return jobs
+        _fill_rounds(sample_rows, normalize, broken, window, facing, overlap, rng, seeded, overall, rounds)
 
 
 def _fill_rounds(sample_rows, normalize, jobs: list[FillJob], window: int, facing: str, overlap: int,  # noqa: ANN001
