@@ -630,12 +630,13 @@ class Composer:
         out = []
         for d in drafts:
             # A member with point moves stands on their floor (every material was grounded to it already).
-            joints = ground(d.joints, d.contacts) if not d.fixed.any() else d.joints.astype(np.float64)
+            if d.fixed.any():  # faded before the feet are pinned, which lifts any foot it pushed under the floor
+                joints = _fade_into_fixed(d.joints, d.fixed)
+            else:
+                joints = ground(d.joints, d.contacts)
             bounds = sorted({0, len(joints), *(c for c in cuts if 0 < c < len(joints))})
             for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
                 joints[lo:hi] = _lock_outside(joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
-            if d.fixed.any():
-                joints = _fade_into_fixed(joints, d.fixed)
             out.append(joints)
         self.timings["feet"] = time.perf_counter() - t0
         return out

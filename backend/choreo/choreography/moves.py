@@ -348,9 +348,14 @@ def move_from_file(name: str, path: str | Path, *, start: float | None = None, e
         if start is not None or end is not None or bpm is not None:
             raise ChoreoError("key poses sit on beats: --start, --end and --bpm do not apply to them")
         return move_from_key_poses(name, data, source=str(path))
-    from choreo.importers import load_motions
+    if isinstance(data, dict) and "motion" in data:  # a `choreo generate` motion.json (one clip)
+        from choreo.formats.motion_json import read_motion_json
 
-    motions = load_motions(path)
+        motions = read_motion_json(path)
+    else:
+        from choreo.importers import load_motions
+
+        motions = load_motions(path)
     if not 0 <= clip < len(motions):
         raise ChoreoError(f"--clip {clip}: {path.name} holds clips 0-{len(motions) - 1}")
     m = motions[clip]

@@ -161,7 +161,8 @@ _SECTION_FIELDS = {f.name: f for f in fields(SectionPlan)}
 _SECTION_TYPES = {"index": int, "label": str, "kind": str, "start": float, "end": float, "start_bar": int,
                   "bars": int, "energy": float, "prompt": str, "repeat_of": "index", "formation": str,
                   "move": str, "canon_beats": int, "transition": str, "facing": str, "points": "points"}
-_SECTION_REQUIRED = tuple(n for n, f in _SECTION_FIELDS.items() if f.default is MISSING)  # no default
+_SECTION_REQUIRED = tuple(n for n, f in _SECTION_FIELDS.items()
+                          if f.default is MISSING and f.default_factory is MISSING)  # no default
 
 
 def _check_keys(data: Any, allowed: Sequence[str], required: Sequence[str], where: str) -> None:  # noqa: ANN401
