@@ -220,7 +220,7 @@ def test_a_move_from_files_any_importer_reads(tmp_path, clip):
 def test_retiming_puts_the_move_s_beats_on_the_song_s_beats(song_files):
     song, _ = song_files
     bob = move_from_motion("bob", _bobbing(MOVE_BPM, 2.4), bpm=MOVE_BPM)  # 4 beats; a known function of its beat
-    first, offsets, joints = retime(bob, song.beats, 4)
+    first, offsets, joints = retime(bob, song.beats, 4, song.tempo)
     beat = 60.0 / song.tempo
     assert first == round(song.beats[4] * FPS)
     assert len(offsets) == round(4 * beat * FPS)  # 4 beats of the song
@@ -323,7 +323,7 @@ def test_every_placement_starts_on_its_beat_and_dances_the_move(danced, song_fil
         start_s = song.beats[p["beat"]]
         assert abs(p["start_frame"] - start_s * FPS) <= 1.0  # on the requested beat, within a frame
         assert abs(start_s - danced.plan.sections[p["section"]].start) < 1e-3  # bar 1 of its chorus
-        _, offsets, expected = retime(wave, song.beats, p["beat"])
+        _, offsets, expected = retime(wave, song.beats, p["beat"], song.tempo)
         got = danced.members[p["member"]][p["start_frame"] + offsets]
         err = np.linalg.norm(body_frame(got) - body_frame(expected), axis=-1).max()
         assert err < 0.01, (p, err)
@@ -401,25 +401,36 @@ def _one_line_error(done: subprocess.CompletedProcess, message: str) -> None:
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
-def test_cli_moves_add_list_remove(tmp_path, clip):
+def test_cli_moves_add_list_remove(tmp_path, clip, capsys, monkeypatch):
+    from choreo.cli import main
     from choreo.formats.motion_json import write_motion_json
     from choreo.motion import Motion
 
     data = tmp_path / "data"
+    monkeypatch.setenv("CHOREO_DATA_DIR", str(data))
     src = write_motion_json(Motion(clip), tmp_path / "motion.json")  # as `choreo generate` writes it
-    done = _choreo("moves", "add", "wave", str(src), "--start", "0.3", "--end", "2.7", "--bpm", "100", data=data)
-    assert done.returncode == 0, done.stderr
-    assert (data / "moves" / "wave.json").is_file() and "4.00 beats" in done.stdout
-    done = _choreo("moves", "list", data=data)
-    assert done.returncode == 0 and "wave" in done.stdout and "100.0 BPM" in done.stdout
-    _one_line_error(_choreo("moves", "add", "wave", str(src), "--bpm", "100", data=data), "exists already")
-    assert _choreo("moves", "add", "wave", str(src), "--bpm", "100", "--force", data=data).returncode == 0
-    _one_line_error(_choreo("moves", "add", "../x", str(src), data=data), "is not allowed")
-    _one_line_error(_choreo("moves", "add", "short", str(src), "--end", "0.1", "--bpm", "100", data=data), "too short")
-    _one_line_error(_choreo("moves", "add", "m", str(tmp_path / "missing.bvh"), data=data), "no such file")
-    _one_line_error(_choreo("moves", "remove", "nope", data=data), "unknown move 'nope'")
-    assert _choreo("moves", "remove", "wave", data=data).returncode == 0
-    assert "no moves" in _choreo("moves", "list", data=data).stdout
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["moves", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = run("add", "wave", str(src), "--start", "0.3", "--end", "2.7", "--bpm", "100")
+    assert code == 0 and (data / "moves" / "wave.json").is_file() and "4.00 beats" in out
+    code, out, _ = run("list")
+    assert code == 0 and "wave" in out and "100.0 BPM" in out
+    assert run("add", "wave", str(src), "--bpm", "100", "--force")[0] == 0
+    for args, message in [(("add", "wave", str(src), "--bpm", "100"), "exists already"),
+                          (("add", "../x", str(src)), "is not allowed"),
+                          (("add", "short", str(src), "--end", "0.1", "--bpm", "100"), "too short"),
+                          (("add", "m", str(tmp_path / "missing.bvh")), "no such file"),
+                          (("remove", "nope"), "unknown move 'nope'")]:
+        code, _, err = run(*args)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (args, err)
+    assert run("remove", "wave")[0] == 0
+    assert "no moves" in run("list")[1]
+    # the installed command: exit code 2 and one line, from a fresh process
+    _one_line_error(_choreo("moves", "remove", "wave", data=data, timeout=120), "unknown move 'wave'")
 
 
 def test_cli_dance_with_a_point_move(tmp_path, song_files, wave):

@@ -365,39 +365,43 @@ def move_from_file(name: str, path: str | Path, *, start: float | None = None, e
 # ---------------------------------------------------------------- re-timing onto a song
 
 
-def beat_clock(beats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(times, beat numbers) of a beat list, extended one interval on each side, for piecewise-linear maps
-    between time and beat position."""
+def beat_time(beats: np.ndarray, index: int) -> float:
+    """The time of beat `index` of a beat list (past its ends, extrapolated by the first or last interval)."""
     b = np.asarray(beats, dtype=np.float64)
     if len(b) < 2:
         raise ChoreoError("the song needs at least two beats to place a move on")
-    t = np.concatenate([[b[0] - (b[1] - b[0]) * 64], b, [b[-1] + (b[-1] - b[-2]) * 64]])
-    k = np.concatenate([[-64.0], np.arange(len(b), dtype=np.float64), [len(b) - 1 + 64.0]])
-    return t, k
+    if index < 0:
+        return float(b[0] + index * (b[1] - b[0]))
+    if index >= len(b):
+        return float(b[-1] + (index - len(b) + 1) * (b[-1] - b[-2]))
+    return float(b[index])
 
 
-def retime(move: Move, beats: np.ndarray, start_beat: int, fps: float = FPS) -> tuple[int, np.ndarray, np.ndarray]:
-    """The move on a song's beats from beat index `start_beat`: (first frame, frame offsets [n] from it,
-    joints [n,22,3] in the move's own frame).
+def move_span(move: Move, beats: np.ndarray, start_beat: int, tempo: float) -> tuple[float, float]:
+    """(start, end) seconds of the move on a song: from beat `start_beat`, its beats at the song's `tempo`."""
+    t0 = beat_time(beats, start_beat)
+    return t0, t0 + move.beats * 60.0 / tempo
 
-    The first frame is the start beat's frame (rounded); the frames after it count from that beat exactly
-    (frame j is j/fps after the beat), so the re-timed move does not depend on where the beat falls between
-    two frames: the same move on two beats of a steady tempo is the same frames. A motion is resampled (cubic,
-    bone lengths kept) so each of its own beats lands on a song beat; key poses go to their beats' frames."""
-    t, k = beat_clock(beats)
-    t0 = float(np.interp(start_beat, k, t))
-    first = int(round(t0 * fps))
+
+def retime(move: Move, beats: np.ndarray, start_beat: int, tempo: float, fps: float = FPS
+           ) -> tuple[int, np.ndarray, np.ndarray]:
+    """The move on a song from its beat `start_beat` at its `tempo` (BPM): (first frame, frame offsets [n] from
+    it, joints [n,22,3] in the move's own frame).
+
+    The first frame is the start beat's frame (rounded); frame j after it is the move j/fps × tempo/60 beats in,
+    so the move's own beats fall on the song's beats (to the song's tempo: within a few milliseconds over a
+    few beats of a steady song) and the same move is the same frames wherever it is placed (a chorus and its
+    repeat stay identical). A motion is resampled (cubic, bone lengths kept); key poses go to their beats'
+    frames."""
+    first = int(round(beat_time(beats, start_beat) * fps))
     if move.kind == "key_poses":
-        times = np.interp(start_beat + move.pose_beats, k, t) - t0
-        offsets = np.rint(times * fps).astype(int)
+        offsets = np.rint(move.pose_beats * 60.0 / tempo * fps).astype(int)
         if np.any(np.diff(offsets) < 1):
             raise ChoreoError(f"move {move.name!r}: at this tempo two of its key poses fall on the same frame")
         return first, offsets, move.joints.copy()
-    t_end = float(np.interp(start_beat + move.beats, k, t))
-    n = max(2, int(round((t_end - t0) * fps)))
+    n = max(2, int(round(move.beats * 60.0 / tempo * fps)))
     offsets = np.arange(n)
-    song_beat = np.interp(t0 + offsets / fps, t, k) - start_beat  # beats into the move
-    src = np.clip(song_beat * 60.0 / move.bpm * move.fps, 0.0, len(move.joints) - 1)
+    src = np.clip(offsets / fps * tempo / move.bpm * move.fps, 0.0, len(move.joints) - 1)
     joints = CubicSpline(np.arange(len(move.joints)), move.joints, axis=0)(src)
     lengths = np.median(bone_lengths(move.joints), axis=0)
     return first, offsets, enforce_bone_lengths(joints, lengths)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from choreo.choreography.moves import Move, beat_clock, retime
+from choreo.choreography.moves import Move, move_span, retime
 from choreo.choreography.plan import Plan, PointPlan
 from choreo.errors import ChoreoError
 from choreo.music.song import Song
@@ -62,7 +62,6 @@ def resolve_points(song: Song, plan: Plan, moves: Mapping[str, Move], fps: float
     out: list[Placement] = []
     if not any(s.points for s in plan.sections):
         return out
-    clock_t, clock_k = beat_clock(song.beats)
     for sec in plan.sections:
         idx = _section_beats(song, sec.start, sec.end)
         for i, p in enumerate(sec.points):
@@ -81,14 +80,14 @@ def resolve_points(song: Song, plan: Plan, moves: Mapping[str, Move], fps: float
                     raise ChoreoError(f"{where} is past the section's end: section {sec.index} has {len(idx)} beats "
                                       f"({sec.bars} bars)")
                 k = int(idx[start])
-                end = float(np.interp(k + move.beats, clock_k, clock_t))
+                _, end = move_span(move, song.beats, k, song.tempo)
                 if end > song.duration + TIME_TOL:
                     raise ChoreoError(f"{where}: move {p.move!r} ends at {end:.2f} s, past the song's end "
                                       f"({song.duration:.2f} s)")
                 if end > sec.end + TIME_TOL:
                     raise ChoreoError(f"{where}: move {p.move!r} ({move.beats:g} beats) ends at {end:.2f} s, past "
                                       f"the section's end ({sec.end:.2f} s); start it earlier")
-                first, offsets, joints = retime(move, song.beats, k, fps)
+                first, offsets, joints = retime(move, song.beats, k, song.tempo, fps)
                 length = int(round(end * fps)) - first
                 members = range(plan.members) if p.members is None else [m - 1 for m in p.members]
                 for m in members:
@@ -139,14 +138,12 @@ def place_point_move(plan: Plan, move: Move, song: Song, kinds: Sequence[str] = 
                           "(a section's \"points\")")
     move_bars = int(np.ceil(move.beats / song.meter - 1e-6))
     step = max(every_bars, move_bars)
-    clock_t, clock_k = beat_clock(song.beats)
-
     def fitting(sec) -> set[int]:  # noqa: ANN001 - a SectionPlan
         idx = _section_beats(song, sec.start, sec.end)
         bars = set()
         for bar in range(1, sec.bars + 1, step):
             start = (bar - 1) * song.meter
-            if start < len(idx) and np.interp(idx[start] + move.beats, clock_k, clock_t) <= sec.end + TIME_TOL:
+            if start < len(idx) and move_span(move, song.beats, int(idx[start]), song.tempo)[1] <= sec.end + TIME_TOL:
                 bars.add(bar)
         return bars
 
