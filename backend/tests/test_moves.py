@@ -371,6 +371,17 @@ def test_repeated_choruses_stay_identical_and_members_stay_sound(danced):
     assert danced.report["stage"]["min_pelvis_distance_m"] >= 0.5
 
 
+def test_regenerating_a_section_keeps_the_moves(danced, generator, song_files, wave, poses):
+    moves = {"wave": wave, "hits": poses}
+    composer = Composer(generator, ComposeSettings(candidates=1, seed=2))
+    redone = composer.regenerate(danced, danced.plan, 4, moves=moves)  # the outro: no move of its own
+    a, _ = redone.sections[4]
+    for new, old in zip(redone.members, danced.members, strict=True):
+        assert np.array_equal(new[:a], old[:a])  # every move before it too
+    with pytest.raises(ChoreoError, match="--regenerate 2: a point move lies in the section's first or last"):
+        composer.regenerate(danced, danced.plan, 2, moves=moves)  # its key poses stand 2 beats in
+
+
 def test_a_move_taken_from_a_choreography_section(danced, tmp_path, song_files):
     song, _ = song_files
     path = danced.save(tmp_path / "choreography.json")

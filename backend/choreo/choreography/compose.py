@@ -597,7 +597,8 @@ class Composer:
         drafts = [_Draft(j.copy(), c.copy()) for j, c in zip(previous.members, previous.contacts, strict=True)]
         sec = plan.sections[index]
         self._place_section(song, plan, sec, (a, b), mats[index], spots[index], drafts, key=index)
-        outside = lambda idx: (idx < a) | (idx >= b)  # noqa: E731
+        held = np.any([d.fixed for d in drafts], axis=0)
+        outside = lambda idx: (idx < a) | (idx >= b) | held[idx]  # noqa: E731 - kept frames, and the moves
         for i in (index, index + 1):  # the start edge, then the end edge (they may overlap in a short section)
             if not 0 < i < len(spans):
                 continue
