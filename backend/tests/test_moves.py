@@ -444,22 +444,33 @@ def test_cli_moves_add_list_remove(tmp_path, clip, capsys, monkeypatch):
     _one_line_error(_choreo("moves", "remove", "wave", data=data, timeout=120), "unknown move 'wave'")
 
 
-def test_cli_dance_with_a_point_move(tmp_path, song_files, wave):
+def test_dance_with_a_point_move_plans_it_on_every_chorus(tmp_path, song_files, wave):
+    from choreo.choreography.pipeline import DanceWishes, plan_dance
+
+    _, audio = song_files
+    library = MoveLibrary(tmp_path / "moves")
+    library.add(wave)
+    planned = plan_dance(audio, DanceWishes(members=2, point_move="wave"), library=library)  # as choreo dance does
+    choruses = [s for s in planned.plan.sections if s.kind == "chorus"]  # of the song's own analysis
+    assert len(choruses) >= 2 and all(s.points == [PointPlan(move="wave", bars=[1])] for s in choruses)
+    assert set(planned.moves) == {"wave"}
+    with pytest.raises(ChoreoError, match="unknown move 'nope'"):
+        plan_dance(audio, DanceWishes(point_move="nope"), library=library)
+    for s in choruses:
+        s.points.append(PointPlan(move="hits", beats=[2]))  # an edited plan with a move this library lacks
+    edited = planned.plan.save(tmp_path / "plan.json")
+    with pytest.raises(ChoreoError, match="unknown move 'hits'"):
+        plan_dance(audio, plan=Plan.load(edited), library=library)
+
+
+def test_cli_dance_point_move_errors(tmp_path, song_files, wave):
     _, audio = song_files
     data = tmp_path / "data"
     MoveLibrary(data / "moves").add(wave)
     _one_line_error(_choreo("dance", str(audio), "--out", str(tmp_path / "bad"), "--point-move", "nope", data=data,
                             timeout=120), "unknown move 'nope'")
-    assert not (tmp_path / "bad").exists()
-    out = tmp_path / "dance"
-    done = _choreo("dance", str(audio), "--out", str(out), "--point-move", "wave", "--members", "2", "--candidates",
-                   "1", "--no-video", data=data)
-    assert done.returncode == 0, done.stderr[-2000:]
-    plan = json.loads((out / "plan.json").read_text())
-    choruses = [s for s in plan["sections"] if s["kind"] == "chorus"]
-    assert choruses and all(s["points"] == [{"move": "wave", "bars": [1], "beats": [], "members": None}]
-                            for s in choruses)
-    ch = Choreography.load(out / "choreography.json")
-    assert len(ch.points) == 2 * len(choruses)
-    _one_line_error(_choreo("dance", str(audio), "--plan", str(out / "plan.json"), "--out", str(tmp_path / "b"),
+    _one_line_error(_choreo("dance", str(audio), "--out", str(tmp_path / "bad"), "--point-move", "a/b", data=data,
+                            timeout=120), "move name 'a/b' is not allowed")
+    _one_line_error(_choreo("dance", str(audio), "--plan", str(tmp_path / "plan.json"), "--out", str(tmp_path / "bad"),
                             "--point-move", "wave", data=data, timeout=120), "--plan is danced as written")
+    assert not (tmp_path / "bad").exists()
