@@ -212,6 +212,13 @@ def test_a_move_from_files_any_importer_reads(tmp_path, clip):
     assert np.linalg.norm(body_frame(move.joints) - body_frame(direct.joints), axis=-1).max() < 0.05
     with pytest.raises(ChoreoError, match="no choreography"):
         move_from_file("x", bvh, member="1")
+    from choreo.formats.results_npy import write_results_npy
+
+    npy = write_results_npy([Motion(clip)], ["a dance"], tmp_path / "results.npy")[0]
+    with pytest.raises(ChoreoError, match="pickled"):
+        move_from_file("from-npy", npy, bpm=MOVE_BPM)
+    move = move_from_file("from-npy", npy, start=0.3, end=2.7, bpm=MOVE_BPM, allow_pickle=True)
+    assert np.linalg.norm(body_frame(move.joints) - body_frame(direct.joints), axis=-1).max() < 0.001
 
 
 # ---------------------------------------------------------------- re-timing and placements

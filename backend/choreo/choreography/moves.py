@@ -11,9 +11,9 @@ Files: one JSON per move, `<data dir>/moves/NAME.json` (`choreo.config.data_dir(
      "pose_beats": [beat of each pose] | null}
 Names are a letter or digit then letters, digits, '-' or '_' (at most 48): never a path.
 
-Sources (`move_from_file`): any file `choreo.importers.load_motions` reads (BVH, JSON, NPZ, a
-`choreo generate` output), a `choreography.json` (one member, optionally one section; its tempo is the
-song's), or a key-pose file:
+Sources (`move_from_file`): any file `choreo.importers.load_motions` reads (BVH, JSON, NPZ), a
+`choreo generate` output (motion.json, motion.bvh, or results.npy with allow_pickle), a `choreography.json`
+(one member, optionally one section; its tempo is the song's), or a key-pose file:
     {"format": "choreo-key-poses/1", "beats": 4, "poses": [{"beat": 0, "joints": [22][3]}, ...]}
 """
 
@@ -325,9 +325,10 @@ def move_from_key_poses(name: str, data: dict, source: str = "") -> Move:
 
 def move_from_file(name: str, path: str | Path, *, start: float | None = None, end: float | None = None,
                    bpm: float | None = None, member: str | None = None, section: int | None = None,
-                   clip: int = 0) -> Move:
+                   clip: int = 0, allow_pickle: bool = False) -> Move:
     """A move from any supported file (module docstring); `member`/`section` for a choreography.json, `clip`
-    for a file of several motions."""
+    for a file of several motions; `allow_pickle` reads a `choreo generate` results.npy (a pickle: trusted
+    files only)."""
     check_name(name)
     path = Path(path)
     if not path.exists():
@@ -352,6 +353,10 @@ def move_from_file(name: str, path: str | Path, *, start: float | None = None, e
         from choreo.formats.motion_json import read_motion_json
 
         motions = read_motion_json(path)
+    elif path.name.lower() == "results.npy":  # MDM's layout, as `choreo generate` writes it
+        from choreo.formats.results_npy import read_results_npy
+
+        motions = read_results_npy(path, allow_pickle=allow_pickle)
     else:
         from choreo.importers import load_motions
 

@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--section", type=non_negative_int, help="choreography.json: the section index; --start/--end "
                                                               "then count from its start")
     add.add_argument("--clip", type=non_negative_int, default=0, help="a file of several clips: which (default 0)")
+    add.add_argument("--allow-pickle", action="store_true", help="read a choreo generate results.npy (a pickle: "
+                                                                  "unpickling runs code from the file; trusted files "
+                                                                  "only)")
     add.add_argument("--force", action="store_true", help="replace a move of the same name")
     add.set_defaults(func=run_add)
     ls = verbs.add_parser("list", help="the stored moves: name, kind, length in beats, tempo, source")
@@ -50,7 +53,7 @@ def run_add(args: argparse.Namespace) -> int:
     library = MoveLibrary()
     library.check_new(args.name, args.force)  # a duplicate fails before the file is read
     move = move_from_file(args.name, args.file, start=args.start, end=args.end, bpm=args.bpm, member=args.member,
-                          section=args.section, clip=args.clip)
+                          section=args.section, clip=args.clip, allow_pickle=args.allow_pickle)
     path = library.add(move, force=args.force)
     print(f"added {move.describe()}")
     print(f"      to {path}")
