@@ -389,6 +389,37 @@ def test_regenerating_a_section_keeps_the_moves(danced, generator, song_files, w
         composer.regenerate(danced, danced.plan, 2, moves=moves)  # its key poses stand 2 beats in
 
 
+def test_in_mirror_and_canon_sections_the_move_is_mirrored_and_enters_member_by_member(song_files, generator,
+                                                                                       wave):
+    from choreo.skeleton import mirror_joints
+
+    song, _ = song_files
+    plan = make_plan(song, members=3, seed=1)
+    for s in plan.sections:
+        if s.kind == "chorus":
+            s.move, s.points = "mirror", [PointPlan(move="wave", bars=[1])]
+        if s.kind == "verse":
+            s.move, s.canon_beats, s.points = "canon", 1, [PointPlan(move="wave", beats=[1])]
+    ch = Composer(generator, ComposeSettings(candidates=1, seed=1)).compose(song, plan, moves={"wave": wave})
+    beat = 60.0 / song.tempo * FPS
+    mirrored = set()
+    for p in ch.points:
+        sec = plan.sections[p["section"]]
+        _, offsets, expected = retime(wave, song.beats, p["beat"], song.tempo)
+        if p["mirrored"]:
+            expected = mirror_joints(expected)
+            mirrored.add(p["member"])
+        entry = song.beats[p["beat"]] * FPS + (p["member"] * beat if sec.kind == "verse" else 0.0)
+        assert abs(p["start_frame"] - entry) <= 1.0 and p["delay_beats"] == (p["member"] if sec.kind == "verse" else 0)
+        got = ch.members[p["member"]][p["start_frame"] + offsets]
+        assert np.linalg.norm(body_frame(got) - body_frame(expected), axis=-1).max() < 0.01, p
+    assert mirrored == {m for m in range(3) if ch.spots[1][m, 0] < -1e-6} and mirrored
+    late = plan.to_dict()
+    late["sections"][2]["points"] = [{"move": "wave", "beats": [4]}]  # member 3 would enter at beat 6 of 8
+    with pytest.raises(ChoreoError, match="is a canon, so member 3 enters move 'wave' 2 beats late"):
+        resolve_points(song, Plan.from_dict(late), {"wave": wave})
+
+
 def test_a_move_taken_from_a_choreography_section(danced, tmp_path, song_files):
     song, _ = song_files
     path = danced.save(tmp_path / "choreography.json")

@@ -269,6 +269,7 @@ class Composer:
         """Resolve the plan's point moves and each (material key, member)'s variant (of section `only` alone when
         it is danced anew by itself)."""
         self.placements = resolve_points(song, plan, dict(moves or {}), self.fps)
+        self._tempo = song.tempo
         self._plan_sections = plan.sections
         self._variants = {}
         for p in self.placements:
@@ -564,16 +565,20 @@ class Composer:
                             contacts=[d.contacts for d in drafts], sections=spans,
                             timings=dict(self.timings), before={k: v[0].raw for k, v in mats.items()},
                             seams=sorted(set().union(*(d.seams for d in drafts))),
-                            edges=self.edge_frames(song, spans), points=self._placed(spans))
+                            edges=self.edge_frames(song, spans), points=self._placed(spans, spots))
 
-    def _placed(self, spans: list[tuple[int, int]]) -> list[dict]:
+    def _placed(self, spans: list[tuple[int, int]], spots: list[np.ndarray]) -> list[dict]:
         """The placements as danced (choreography.json `points`): a repeat dances its first's frames, so its
-        moves start as far from its start as there (before a canon's delay)."""
+        moves start as far from its start as there; a canon member enters late; `mirrored` for the stage-right
+        half of a mirror section."""
         first = {(p.section, p.point, p.member, p.at_beat): p.first - spans[p.section][0] for p in self.placements}
         out = []
         for p in self.placements:
             r = self._plan_sections[p.section].repeat_of
-            d = p.to_dict()
+            d = p.to_dict(self._tempo, self.fps)
+            sec = self._plan_sections[p.section]
+            d["mirrored"] = bool(sec.move == "mirror" and len(spots[p.section]) > 1
+                                 and spots[p.section][p.member, 0] < -1e-6)
             if r is not None and (r, p.point, p.member, p.at_beat) in first:
                 shift = spans[p.section][0] + first[(r, p.point, p.member, p.at_beat)] - p.first
                 d.update(start_frame=d["start_frame"] + shift, end_frame=d["end_frame"] + shift,
@@ -622,7 +627,7 @@ class Composer:
         return Choreography(song=song, plan=plan, fps=self.fps, members=members, spots=spots,
                             contacts=[d.contacts for d in drafts], sections=spans, timings=dict(self.timings),
                             seams=sorted(set().union(*(d.seams for d in drafts))),
-                            edges=self.edge_frames(song, spans), points=self._placed(spans))
+                            edges=self.edge_frames(song, spans), points=self._placed(spans, spots))
 
     def _finish(self, drafts: list[_Draft], cuts: list[int]) -> list[np.ndarray]:
         """Feet on the floor (one floor per member) and planted feet pinned, piece by piece between `cuts`

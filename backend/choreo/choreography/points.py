@@ -37,15 +37,14 @@ class Placement:
     joints: np.ndarray  # [n,22,3] those frames in the move's own frame (root over the origin, facing +Z)
     length: int  # frames from `first` to the move's end beat
     at_beat: int = 0  # its start beat counted from the section's first beat (0)
+    delay_beats: int = 0  # in a canon section: how many beats later this member enters it (the section's delay)
 
-    @property
-    def frames(self) -> np.ndarray:
-        return self.first + self.offsets
-
-    def to_dict(self) -> dict:
+    def to_dict(self, tempo: float, fps: float = FPS) -> dict:
+        """As danced: a canon member's entry `delay_beats` later (the composer's delay at the song's `tempo`)."""
+        first = self.first + int(round(self.delay_beats * 60.0 / tempo * fps))
         return {"section": self.section, "move": self.move.name, "kind": self.move.kind, "member": self.member,
-                "beat": self.beat, "start_frame": self.first, "end_frame": self.first + self.length,
-                "fixed_frames": [int(f) for f in self.frames]}
+                "beat": self.beat, "delay_beats": self.delay_beats, "start_frame": first,
+                "end_frame": first + self.length, "fixed_frames": [int(f) for f in first + self.offsets]}
 
 
 def _section_beats(song: Song, start: float, end: float) -> np.ndarray:
@@ -91,7 +90,13 @@ def resolve_points(song: Song, plan: Plan, moves: Mapping[str, Move], fps: float
                 length = int(round(end * fps)) - first
                 members = range(plan.members) if p.members is None else [m - 1 for m in p.members]
                 for m in members:
-                    out.append(Placement(sec.index, i, move, m, k, first, offsets, joints, length, start))
+                    delay = m * sec.canon_beats if sec.move == "canon" and plan.members > 1 else 0
+                    if delay and end + delay * 60.0 / song.tempo > sec.end + TIME_TOL:
+                        raise ChoreoError(f"{where}: section {sec.index} is a canon, so member {m + 1} enters move "
+                                          f"{p.move!r} {delay} beats late and it would run past the section's end; "
+                                          "start it earlier, or give the section another move (unison, mirror, "
+                                          "individual)")
+                    out.append(Placement(sec.index, i, move, m, k, first, offsets, joints, length, start, delay))
     _check_overlaps(out)
     return out
 
