@@ -200,6 +200,8 @@ class Composer:
         self.placements: list[Placement] = []
         self._variants: dict[tuple[int, int], tuple] = {}  # (material key, member) -> its variant
         self._fixed_any: np.ndarray | None = None  # [T] any member's point-move frames
+        self._tempo = 120.0  # the song's, set with the placements
+        self._plan_sections: list[SectionPlan] = []
 
     # ---- sampling --------------------------------------------------------------------------------
     def _fill(self, jobs: list[FillJob], seed: int, what: str, progress: Progress | None) -> None:
