@@ -46,6 +46,7 @@ from choreo.skeleton import CANONICAL_BONE_LENGTHS, bone_lengths
 STRUCTURE = (("intro", 1), ("chorus", 2), ("verse", 2), ("chorus", 2), ("outro", 1))
 ENERGY = {"intro": 0.2, "verse": 0.45, "chorus": 0.85, "outro": 0.15}
 FPS = 20.0
+SALSA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cmu" / "salsa" / "60_03_scaled.bvh"
 pytestmark = pytest.mark.skipif(not Path(DEFAULT_MODEL).exists(), reason="the shipped default model is missing")
 
 MOVE_BPM = 100.0
@@ -418,6 +419,27 @@ def test_in_mirror_and_canon_sections_the_move_is_mirrored_and_enters_member_by_
     late["sections"][2]["points"] = [{"move": "wave", "beats": [4]}]  # member 3 would enter at beat 6 of 8
     with pytest.raises(ChoreoError, match="is a canon, so member 3 enters move 'wave' 2 beats late"):
         resolve_points(song, Plan.from_dict(late), {"wave": wave})
+
+
+def test_a_captured_salsa_move_with_its_detected_tempo(song_files, generator):
+    """Real capture (CMU, a BVH of another rig): pelvis turns the features do not round-trip exactly."""
+    if not SALSA.is_file():
+        pytest.skip(f"shared CMU data not found at {SALSA} (it lives beside the project, not in it)")
+    song, _ = song_files
+    move = move_from_file("salsa", SALSA, start=10.0, end=14.0)  # tempo from the whole take's kinematic beats
+    assert 80.0 <= move.bpm < 160.0 and move.beats == pytest.approx(4.0 * move.bpm / 60.0, abs=0.01)
+    plan = make_plan(song, members=3, seed=1)
+    place_point_move(plan, move, song)
+    ch = Composer(generator, ComposeSettings(candidates=1, seed=1)).compose(song, plan, moves={"salsa": move})
+    assert ch.points
+    for p in ch.points:
+        _, offsets, expected = retime(move, song.beats, p["beat"], song.tempo)
+        got = ch.members[p["member"]][p["start_frame"] + offsets]
+        assert np.linalg.norm(body_frame(got) - body_frame(expected), axis=-1).max() < 0.01
+    edges = sorted({f for p in ch.points for f in (p["start_frame"], p["end_frame"])})
+    moves, others = seam_stats(ch.members, FPS, edges), measure(ch)["seams"]
+    assert moves["seam_speed_max"] <= max(others["seam_speed_max"], others["inside_speed_p99"]) + 1e-9
+    assert moves["seam_accel_max"] <= max(others["seam_accel_max"], others["inside_accel_p99"]) + 1e-9
 
 
 def test_a_move_taken_from_a_choreography_section(danced, tmp_path, song_files):

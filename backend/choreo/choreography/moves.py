@@ -239,14 +239,15 @@ def move_from_motion(name: str, joints: np.ndarray, *, fps: float = FPS, start: 
                      end: float | None = None, bpm: float | None = None, source: str = "",
                      what: str = "the clip") -> Move:
     """A motion move from joints [T,22,3] at `fps` (20 after `load_motions`): the span [start, end) s, its
-    tempo `bpm` or detected, its length in beats = seconds × BPM / 60."""
+    tempo `bpm` or detected from the whole clip, its length in beats = seconds × BPM / 60."""
     check_name(name)
-    joints = _crop(np.asarray(joints, dtype=np.float64), fps, start, end, what)
+    whole = np.asarray(joints, dtype=np.float64)
+    joints = _crop(whole, fps, start, end, what)
     if len(joints) < MIN_FRAMES:
         raise ChoreoError(f"the move is too short: {len(joints)} frames ({len(joints) / fps:.2f} s); a move needs "
                           f"at least {MIN_FRAMES} frames and one beat")
     if bpm is None:
-        bpm = detect_tempo(joints, fps)
+        bpm = detect_tempo(whole, fps)  # the whole clip's rhythm: a few beats of a snippet are too few to tell
     elif not BPM_RANGE[0] <= bpm <= BPM_RANGE[1]:
         raise ChoreoError(f"--bpm {bpm:g} is not within {BPM_RANGE[0]:g}-{BPM_RANGE[1]:g}")
     beats = round(len(joints) / fps * bpm / 60.0, 3)
