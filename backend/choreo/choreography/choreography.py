@@ -35,6 +35,7 @@ class Choreography:
     report: dict = field(default_factory=dict)
     seams: list[int] = field(default_factory=list)  # frames where stitched pieces meet (any member)
     edges: list[tuple[int, int]] = field(default_factory=list)  # per section: frames transitions may change
+    points: list[dict] = field(default_factory=list)  # point moves as placed (choreography.points.Placement.to_dict)
 
     @property
     def frames(self) -> int:
@@ -54,6 +55,7 @@ class Choreography:
             "members": [{"name": name, "joints": np.round(j, DECIMALS).tolist(),
                          "contacts": np.asarray(c > 0.5, dtype=int).tolist()}
                         for name, j, c in zip(self.plan.names, self.members, self.contacts, strict=True)],
+            "points": self.points,
             "report": self.report,
         }
 
@@ -86,7 +88,7 @@ class Choreography:
         if len(members) != plan.members:
             raise ChoreoError(f"choreography file is damaged: {len(members)} members, its plan says {plan.members}")
         return cls(song=song, plan=plan, fps=fps, members=members, spots=spots, contacts=contacts,
-                   sections=sections, report=dict(data.get("report", {})))
+                   sections=sections, report=dict(data.get("report", {})), points=list(data.get("points", [])))
 
     @classmethod
     def load(cls, path: str | Path) -> Choreography:

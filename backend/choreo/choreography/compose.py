@@ -13,13 +13,19 @@
    the formation change given to the model (`infill`). Identical transitions (unison members, same path up to
    a shift) are generated once.
 5. Feet: grounded from the planted feet and pinned while planted (`foot_contact`).
+
+Point moves (`points.resolve_points`): a section's material is danced once more per set of placements its
+members have ("variant"), the re-timed move written into it as frozen frames (exact, never warped or pinned)
+and half a bar before and after it in-painted along an eased root path from the material to the move's spot
+and back, so it flows in and out on the beat. Transition gaps never cover a move's frames: next to a move they
+slide to the other side of the boundary. The moves define their members' floor.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,14 +33,17 @@ import numpy as np
 from choreo.choreography.beat_sync import beat_score, beat_warp
 from choreo.choreography.choreography import Choreography
 from choreo.choreography.formations import assign_members, formation_spots, smootherstep, transition_paths
+from choreo.choreography.moves import Move, move_contacts
 from choreo.choreography.plan import Plan, SectionPlan
+from choreo.choreography.points import Placement, resolve_points
+from choreo.errors import ChoreoError
 from choreo.foot_contact import ground, lock_feet
 from choreo.generate import Generator
 from choreo.infill import RAMP, FillJob, fill
 from choreo.metrics.beat_alignment import joint_speeds
 from choreo.music.song import Song
 from choreo.representation import apply_transform, facing_angles, facing_transform, undo_transform
-from choreo.skeleton import FPS, mirror_joints
+from choreo.skeleton import FPS, bone_lengths, enforce_bone_lengths, mirror_joints
 
 Progress = Callable[[str, int, int], None]
 
@@ -66,6 +75,8 @@ class Material:
     raw: np.ndarray  # before the time warp (for the before/after beat report)
     seams: list[int] = field(default_factory=list)  # frames where its windows meet
     score: float = 0.0
+    variant: tuple = ()  # the point moves danced in it: ((move name, first frame in the section), ...)
+    fixed: np.ndarray | None = None  # [L] bool: the moves' frames (exact)
 
 
 @dataclass
@@ -73,6 +84,11 @@ class _Draft:
     joints: np.ndarray  # [T,22,3]
     contacts: np.ndarray  # [T,4]
     seams: set[int] = field(default_factory=set)  # frames where stitched pieces meet
+    fixed: np.ndarray | None = None  # [T] bool: point-move frames, kept exactly from here on
+
+    def __post_init__(self) -> None:
+        if self.fixed is None:
+            self.fixed = np.zeros(len(self.joints), bool)
 
 
 def section_frames(song: Song, plan: Plan, fps: float = FPS) -> list[tuple[int, int]]:
@@ -99,6 +115,79 @@ def _mean_speed(joints: np.ndarray, fps: float) -> float:
     return float(joint_speeds(joints, fps).mean()) if len(joints) > 2 else 0.0
 
 
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs [s, e) of True in `mask`."""
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _free_span(fixed: np.ndarray, lo: int, hi: int, around: int) -> tuple[int, int]:
+    """[lo, hi) cut down to the run of non-fixed frames holding frame `around`."""
+    lo, hi = max(0, lo), min(len(fixed), hi)
+    before = np.flatnonzero(fixed[lo:around])
+    after = np.flatnonzero(fixed[around:hi])
+    return (lo + int(before[-1]) + 1 if len(before) else lo), (around + int(after[0]) if len(after) else hi)
+
+
+def _lock_outside(joints: np.ndarray, contacts: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    """Planted feet pinned piece by piece between the fixed (point-move) frames, which stay exact."""
+    out = np.array(joints, dtype=np.float64)
+    for lo, hi in _runs(~fixed):
+        out[lo:hi] = lock_feet(joints[lo:hi], contacts[lo:hi])
+    return out
+
+
+def _undrift(job: FillJob, target_xz: np.ndarray, target_yaw: np.ndarray) -> None:
+    """Put each run of written frames back on its root targets (in place). The model follows the given root
+    velocities, but a window decoded through a move whose root the representation does not round-trip exactly
+    (fast pelvis turns) comes out moved and turned as a whole; the rigid 2-D turn and shift that best maps the
+    run's roots onto their targets (the path, or the frames it replaced) undoes that."""
+    for lo, hi in _runs(job.written):
+        got = job.joints[lo:hi]
+        turn = float(np.angle(np.mean(np.exp(1j * (target_yaw[lo:hi] - facing_angles(got))))))
+        c, s_ = np.cos(turn), np.sin(turn)
+        x, z = got[..., 0], got[..., 2]
+        turned = got.copy()
+        turned[..., 0], turned[..., 2] = c * x + s_ * z, -s_ * x + c * z  # rotation about +Y by `turn`
+        shift = (target_xz[lo:hi] - turned[:, 0, [0, 2]]).mean(axis=0)
+        turned[..., 0] += shift[0]
+        turned[..., 2] += shift[1]
+        job.joints[lo:hi] = turned
+
+
+def _fade_into_fixed(joints: np.ndarray, fixed: np.ndarray, frames: int = RAMP) -> np.ndarray:
+    """Generated frames next to fixed (point-move) frames nudged so the motion meets them with the move's own
+    velocity: the gap between the last generated frame and the move's pose extrapolated back one frame (and the
+    same after a move) is faded in over `frames` frames; bones kept. Fixed frames are not touched."""
+    out = joints.astype(np.float64)
+    n = len(out)
+    w = smootherstep(np.linspace(0.0, 1.0, frames + 1)[1:])  # 0 far from the move .. 1 next to it
+    for s0, s1 in _runs(fixed):
+        if s0 >= 1 and s0 + 1 < n and fixed[s0 + 1]:  # into the move at s0
+            lo = max(0, s0 - frames)
+            lo = max(lo, int(np.flatnonzero(fixed[:s0])[-1]) + 1 if fixed[:s0].any() else lo)
+            delta = (2 * out[s0] - out[s0 + 1]) - out[s0 - 1]
+            out[lo:s0] += w[-(s0 - lo):, None, None] * delta
+        if s1 < n and s1 >= 2 and fixed[s1 - 2]:  # out of the move at s1
+            hi = min(n, s1 + frames)
+            hi = min(hi, s1 + int(np.flatnonzero(fixed[s1:])[0]) if fixed[s1:].any() else hi)
+            delta = (2 * out[s1 - 1] - out[s1 - 2]) - out[s1]
+            out[s1:hi] += w[::-1][: hi - s1, None, None] * delta
+    lengths = np.median(bone_lengths(joints[~fixed]), axis=0) if (~fixed).sum() else None
+    if lengths is not None:
+        free = ~fixed
+        out[free] = enforce_bone_lengths(out[free], lengths)
+    return out
+
+
+def _ease_path(start: np.ndarray | None, end: np.ndarray | None, n: int) -> np.ndarray:
+    """n values easing from `start` to `end` (smootherstep, the ends excluded); one missing end holds the other."""
+    if start is None or end is None:
+        return np.repeat(np.asarray(end if start is None else start, dtype=np.float64)[None], n, axis=0)
+    u = smootherstep(np.linspace(0.0, 1.0, n + 2)[1:-1])
+    return start + (end - start) * u.reshape((n,) + (1,) * np.ndim(start))
+
+
 class Composer:
     """Composes choreographies with one loaded `Generator` (choreo.generate)."""
 
@@ -108,6 +197,11 @@ class Composer:
         self.window = generator.window
         self.fps = FPS
         self.timings: dict[str, float] = {}
+        self.placements: list[Placement] = []
+        self._variants: dict[tuple[int, int], tuple] = {}  # (material key, member) -> its variant
+        self._fixed_any: np.ndarray | None = None  # [T] any member's point-move frames
+        self._tempo = 120.0  # the song's, set with the placements
+        self._plan_sections: list[SectionPlan] = []
 
     # ---- sampling --------------------------------------------------------------------------------
     def _fill(self, jobs: list[FillJob], seed: int, what: str, progress: Progress | None) -> None:
@@ -164,7 +258,94 @@ class Composer:
             out.setdefault(key, []).append(Material(joints, contacts, raw, seams=sorted(set(job.seams))))
         self._rank(song, plan, out)
         self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
+        if self.placements:
+            self._point_materials(song, plan, spans, out, progress)
         return out
+
+    # ---- point moves -----------------------------------------------------------------------------
+    def _set_points(self, song: Song, plan: Plan, spans: list[tuple[int, int]], moves: Mapping[str, Move] | None,
+                    only: int | None = None) -> None:
+        """Resolve the plan's point moves and each (material key, member)'s variant (of section `only` alone when
+        it is danced anew by itself)."""
+        self.placements = resolve_points(song, plan, dict(moves or {}), self.fps)
+        self._tempo = song.tempo
+        self._plan_sections = plan.sections
+        self._variants = {}
+        for p in self.placements:
+            if (plan.sections[p.section].repeat_of is None) if only is None else p.section == only:
+                key = (p.section, p.member)
+                self._variants[key] = tuple(sorted(self._variants.get(key, ()) + ((p.move.name,
+                                                                                    p.first - spans[p.section][0]),)))
+
+    def variant(self, key: int, member: int) -> tuple:
+        return self._variants.get((key, member), ())
+
+    def point_half(self, song: Song) -> int:
+        """Frames in-painted before and after a point move: half a bar."""
+        bar = song.meter * 60.0 / max(song.tempo, 1e-6) * self.fps
+        return max(4, int(round(0.5 * bar)))
+
+    def _point_job(self, song: Song, m: Material, reps: list[Placement], a: int, text: str) -> FillJob:
+        """The material with the moves written in (frozen) and half a bar around each (and between key poses)
+        to in-paint, the root easing from the material to the move's spot and facing and back."""
+        n = len(m.joints)
+        joints, contacts = m.joints.astype(np.float64), m.contacts.astype(np.float64)
+        fixed, unknown = np.zeros(n, bool), np.zeros(n, bool)
+        h = self.point_half(song)
+        for p in reps:
+            r0 = p.first - a
+            frames = r0 + p.offsets
+            inside = (frames >= 0) & (frames < n)
+            joints[frames[inside]] = p.joints[inside]
+            contacts[frames[inside]] = move_contacts(p.joints, self.fps)[inside]
+            unknown[max(0, r0 - h) : min(n, r0 + p.length + h)] = True
+            fixed[frames[inside]] = True
+        unknown &= ~fixed
+        xz, yaw = joints[:, 0, [0, 2]].copy(), facing_angles(joints)
+        for u0, u1 in _runs(unknown):
+            left, right = (u0 - 1 if u0 > 0 else None), (u1 if u1 < n else None)
+            xz[u0:u1] = _ease_path(None if left is None else xz[left], None if right is None else xz[right], u1 - u0)
+            y0 = None if left is None else yaw[left]
+            y1 = None if right is None else (y0 + (yaw[right] - y0 + np.pi) % (2 * np.pi) - np.pi
+                                             if y0 is not None else yaw[right])
+            yaw[u0:u1] = _ease_path(y0, y1, u1 - u0)
+        return FillJob(joints, ~unknown, text, root_xz=xz, root_yaw=yaw, root_weight=1.0, contacts=contacts,
+                       frozen=fixed)
+
+    def _point_materials(self, song: Song, plan: Plan, spans: list[tuple[int, int]], out: dict[int, list[Material]],
+                         progress: Progress | None) -> None:
+        """Add to `out` each needed variant of the chosen material(s), danced around its point moves."""
+        reps: dict[tuple[int, tuple], list[Placement]] = {}  # each variant's moves, from one member having it
+        for (key, member), variant in sorted(self._variants.items()):
+            if (key, variant) not in reps:
+                reps[(key, variant)] = [p for p in self.placements if p.section == key and p.member == member]
+        work = []
+        for (key, variant), ps in reps.items():
+            if key not in out:
+                continue
+            sec = plan.sections[key]
+            plain = [m for m in out[key] if not m.variant]
+            for m in plain if sec.move == "individual" and plan.members > 1 else plain[:1]:
+                work.append((key, variant, m, self._point_job(song, m, ps, spans[key][0], sec.prompt)))
+        targets = [(np.where(job.known[:, None], job.joints[:, 0, [0, 2]], job.root_xz),
+                    np.where(job.known, facing_angles(job.joints), job.root_yaw)) for *_, job in work]
+        self._fill([w[-1] for w in work], self.settings.seed * 7919 + 5, "points", progress)
+        for (key, variant, m, job), (xz, yaw) in zip(work, targets, strict=True):
+            _undrift(job, xz, yaw)
+            sec = plan.sections[key]
+            fixed = job.frozen.copy()
+            joints = _lock_outside(job.joints, job.contacts, fixed)
+            contacts = job.contacts
+            if self.settings.beat_sync:  # the in-painted frames onto the beat, the moves untouched
+                for u0, u1 in _runs(job.written):
+                    lo, hi = _free_span(fixed, u0 - RAMP, u1 + RAMP, u0)
+                    if hi - lo > 2:
+                        beats, downbeats = _beats_rel(song, sec.start + lo / self.fps, (hi - lo) / self.fps)
+                        joints[lo:hi], src = beat_warp(joints[lo:hi], self.fps, beats, downbeats)
+                        idx = np.clip(np.rint(src * self.fps).astype(int), 0, hi - lo - 1)
+                        contacts[lo:hi] = contacts[lo:hi][idx]
+            out[key].append(Material(joints, contacts, m.raw, seams=sorted(set(m.seams) | set(job.seams)),
+                                     score=m.score, variant=variant, fixed=fixed))
 
     def _rank(self, song: Song, plan: Plan, out: dict[int, list[Material]]) -> None:
         speeds = {k: [_mean_speed(m.joints, self.fps) for m in ms] for k, ms in out.items()}
@@ -195,11 +376,15 @@ class Composer:
         return out
 
     def _piece(self, plan: Plan, sec: SectionPlan, mats: list[Material], member: int, spot_x: float,
-               length: int, beat_frames: float) -> tuple[np.ndarray, np.ndarray, list[int]]:
-        """Member's motion for one section in the material's frame (origin, facing +Z), its contacts and seams."""
+               length: int, beat_frames: float, key: int) -> tuple[np.ndarray, np.ndarray, list[int], np.ndarray]:
+        """Member's motion for one section in the material's frame (origin, facing +Z), its contacts, seams and
+        point-move frames."""
         move = sec.move if plan.members > 1 else "unison"
-        m = mats[member % len(mats) if move == "individual" else 0]
+        want = self.variant(key, member)
+        pool = [m for m in mats if m.variant == want] or [m for m in mats if not m.variant]
+        m = pool[member % len(pool) if move == "individual" else 0]
         joints, contacts = m.joints, m.contacts
+        fixed = m.fixed if m.fixed is not None else np.zeros(len(joints), bool)
         seams = list(m.seams)
         if move == "mirror" and spot_x < -1e-6:  # the stage-right half (audience's left) mirrors
             joints = mirror_joints(joints)
@@ -210,18 +395,22 @@ class Composer:
             if delay:
                 joints = np.concatenate([np.repeat(joints[:1], delay, axis=0), joints], axis=0)
                 contacts = np.concatenate([np.ones((delay, 4)), contacts], axis=0)
+                fixed = np.concatenate([np.zeros(delay, bool), fixed])
                 seams = [delay] + [f + delay for f in seams]
-        return joints[:length], contacts[:length], [f for f in seams if 0 < f < length]
+        return joints[:length], contacts[:length], [f for f in seams if 0 < f < length], fixed[:length]
 
     def _place_section(self, song: Song, plan: Plan, sec: SectionPlan, span: tuple[int, int],
-                       mats: list[Material], spots: np.ndarray, drafts: list[_Draft]) -> None:
-        """Write every member's piece of one section, standing on its spot, into the drafts (in place)."""
+                       mats: list[Material], spots: np.ndarray, drafts: list[_Draft], key: int | None = None) -> None:
+        """Write every member's piece of one section, standing on its spot, into the drafts (in place). `key`:
+        the section whose material `mats` is (default: the first occurrence)."""
         a, b = span
+        key = _material_key(sec) if key is None else key
         beat_frames = 60.0 / max(song.tempo, 1e-6) * self.fps
         for m, d in enumerate(drafts):
-            joints, contacts, seams = self._piece(plan, sec, mats, m, spots[m, 0], b - a, beat_frames)
+            joints, contacts, seams, fixed = self._piece(plan, sec, mats, m, spots[m, 0], b - a, beat_frames, key)
             d.joints[a:b] = joints + np.array([spots[m, 0], 0.0, spots[m, 1]])
             d.contacts[a:b] = contacts
+            d.fixed[a:b] = fixed
             d.seams.update(a + f for f in seams)
 
     def drafts(self, song: Song, plan: Plan, spans: list[tuple[int, int]], mats: dict[int, list[Material]],
@@ -240,12 +429,28 @@ class Composer:
         shortest = min(spans[i - 1][1] - spans[i - 1][0], spans[i][1] - spans[i][0])
         return max(2, min(h, shortest // 3, (self.window - 2 * 8) // 2 - 1))
 
+    def gap(self, song: Song, spans: list[tuple[int, int]], i: int) -> tuple[int, int]:
+        """Frames [g0, g1) regenerated at boundary i: centred on it, or — where point moves lie — the free
+        stretch touching the boundary nearest to centred, shortened if it must (down to 4 frames)."""
+        a, h = spans[i][0], self.transition_half(song, spans, i)
+        fixed = self._fixed_any
+        if fixed is None or not fixed[max(0, a - 2 * h) : a + 2 * h].any():
+            return a - h, a + h
+        lo_lim, hi_lim = spans[i - 1][0] + 1, spans[i][1] - 1
+        for length in range(2 * h, 3, -1):
+            options = [(abs(k - length / 2), a - length + k, a + k) for k in range(length + 1)
+                       if a - length + k >= lo_lim and a + k <= hi_lim and not fixed[a - length + k : a + k].any()]
+            if options:
+                return min(options)[1:]
+        raise ChoreoError(f"the point moves at the end of section {i - 1} and the start of section {i} leave no room "
+                          "for the transition between them; move one of them a beat or more away")
+
     def edge_frames(self, song: Song, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Per section the frames at its start and at its end that transitions may change (gap + soft edge)."""
         out = []
-        for i in range(len(spans)):
-            start = self.transition_half(song, spans, i) + RAMP if i > 0 else 0
-            end = self.transition_half(song, spans, i + 1) + RAMP if i + 1 < len(spans) else 0
+        for i, (a, b) in enumerate(spans):
+            start = max(0, self.gap(song, spans, i)[1] + RAMP - a) if i > 0 else 0
+            end = max(0, b - (self.gap(song, spans, i + 1)[0] - RAMP)) if i + 1 < len(spans) else 0
             out.append((start, end))
         return out
 
@@ -310,17 +515,19 @@ class Composer:
                     progress: Progress | None = None) -> int:
         """Regenerate every member's frames within one bar of each section boundary (in place)."""
         jobs: list[tuple[FillJob, int, int]] = []
+        fixed = self._fixed_any
+        frozen = None if fixed is None or not fixed.any() else (lambda idx: fixed[idx])  # moves come back exact
         for i in range(1, len(spans)):
-            a, h = spans[i][0], self.transition_half(song, spans, i)
-            for m, (job, lo) in enumerate(self._boundary_jobs(drafts, (a - h, a + h), plan.sections[i].prompt)):
+            gap = self.gap(song, spans, i)
+            for m, (job, lo) in enumerate(self._boundary_jobs(drafts, gap, plan.sections[i].prompt, frozen)):
                 jobs.append((job, lo, m))
         distinct = self._fill_into(drafts, jobs, self.settings.seed * 7919 + 2, progress)
         if self.settings.beat_sync:
             t0 = time.perf_counter()
             for i in range(1, len(spans)):
-                a, h = spans[i][0], self.transition_half(song, spans, i)
+                g0, g1 = self.gap(song, spans, i)
                 for d in drafts:
-                    self._warp_span(song, d, (a - h - RAMP, a + h + RAMP))
+                    self._warp_span(song, d, _free_span(d.fixed, g0 - RAMP, g1 + RAMP, g0))
             self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
         return distinct
 
@@ -328,19 +535,28 @@ class Composer:
         """Time-warp the member's frames [lo, hi) onto the beat grid, both ends fixed (in place)."""
         lo, hi = max(0, span[0]), min(len(d.joints), span[1])
         beats, downbeats = _beats_rel(song, lo / self.fps, (hi - lo) / self.fps)
-        pinned = lock_feet(d.joints[lo:hi], d.contacts[lo:hi])  # before the warp, as for the material
+        if hi - lo < 3:
+            return
+        pinned = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])  # before the warp, as in materials
         warped, source = beat_warp(pinned, self.fps, beats, downbeats)
         d.joints[lo:hi] = warped
         d.contacts[lo:hi] = d.contacts[lo:hi][np.clip(np.rint(source * self.fps).astype(int), 0, hi - lo - 1)]
 
     # ---- everything --------------------------------------------------------------------------------
-    def compose(self, song: Song, plan: Plan, progress: Progress | None = None) -> Choreography:
+    def compose(self, song: Song, plan: Plan, progress: Progress | None = None,
+                moves: Mapping[str, Move] | None = None) -> Choreography:
+        """The whole song danced; `moves` (name -> Move) holds the point moves the plan places."""
         t0 = time.perf_counter()
         self.timings = {}
         spans = section_frames(song, plan, self.fps)
+        self._set_points(song, plan, spans, moves)
+        self._fixed_any = None
         mats = self.materials(song, plan, spans, progress=progress)
         spots = self.spots(plan)
         drafts = self.drafts(song, plan, spans, mats, spots)
+        self._fixed_any = np.any([d.fixed for d in drafts], axis=0)
+        for i in range(1, len(spans)):
+            self.gap(song, spans, i)  # no room for a transition fails before it is sampled
         self.distinct_transitions = self.transitions(song, plan, spans, drafts, progress)
         members = self._finish(drafts, self.cuts(song, spans))
         self.timings["dancing"] = time.perf_counter() - t0
@@ -348,10 +564,29 @@ class Composer:
                             contacts=[d.contacts for d in drafts], sections=spans,
                             timings=dict(self.timings), before={k: v[0].raw for k, v in mats.items()},
                             seams=sorted(set().union(*(d.seams for d in drafts))),
-                            edges=self.edge_frames(song, spans))
+                            edges=self.edge_frames(song, spans), points=self._placed(spans, spots))
 
-    def regenerate(self, previous: Choreography, plan: Plan, index: int, progress: Progress | None = None
-                   ) -> Choreography:
+    def _placed(self, spans: list[tuple[int, int]], spots: list[np.ndarray]) -> list[dict]:
+        """The placements as danced (choreography.json `points`): a repeat dances its first's frames, so its
+        moves start as far from its start as there; a canon member enters late; `mirrored` for the stage-right
+        half of a mirror section."""
+        first = {(p.section, p.point, p.member, p.at_beat): p.first - spans[p.section][0] for p in self.placements}
+        out = []
+        for p in self.placements:
+            r = self._plan_sections[p.section].repeat_of
+            d = p.to_dict(self._tempo, self.fps)
+            sec = self._plan_sections[p.section]
+            d["mirrored"] = bool(sec.move == "mirror" and len(spots[p.section]) > 1
+                                 and spots[p.section][p.member, 0] < -1e-6)
+            if r is not None and (r, p.point, p.member, p.at_beat) in first:
+                shift = spans[p.section][0] + first[(r, p.point, p.member, p.at_beat)] - p.first
+                d.update(start_frame=d["start_frame"] + shift, end_frame=d["end_frame"] + shift,
+                         fixed_frames=[f + shift for f in d["fixed_frames"]])
+            out.append(d)
+        return out
+
+    def regenerate(self, previous: Choreography, plan: Plan, index: int, progress: Progress | None = None,
+                   moves: Mapping[str, Move] | None = None) -> Choreography:
         """Section `index` danced anew from `plan`; every frame outside it stays exactly as it was. Its
         first and last `transition_half` frames*2 are in-painted from the untouched neighbours."""
         t0 = time.perf_counter()
@@ -359,17 +594,23 @@ class Composer:
         song = previous.song
         spans = section_frames(song, plan, self.fps)
         a, b = spans[index]
+        self._set_points(song, plan, spans, moves, only=index)
+        self._fixed_any = None
         mats = self.materials(song, plan, spans, only=[index], progress=progress)
         spots = [s.copy() for s in previous.spots]
         drafts = [_Draft(j.copy(), c.copy()) for j, c in zip(previous.members, previous.contacts, strict=True)]
         sec = plan.sections[index]
-        self._place_section(song, plan, sec, (a, b), mats[index], spots[index], drafts)
-        outside = lambda idx: (idx < a) | (idx >= b)  # noqa: E731
+        self._place_section(song, plan, sec, (a, b), mats[index], spots[index], drafts, key=index)
+        held = np.any([d.fixed for d in drafts], axis=0)
+        outside = lambda idx: (idx < a) | (idx >= b) | held[idx]  # noqa: E731 - kept frames, and the moves
         for i in (index, index + 1):  # the start edge, then the end edge (they may overlap in a short section)
             if not 0 < i < len(spans):
                 continue
             h = self.transition_half(song, spans, i)
             gap = (a, a + 2 * h) if i == index else (b - 2 * h, b)
+            if any(d.fixed[gap[0] : gap[1]].any() for d in drafts):
+                raise ChoreoError(f"--regenerate {index}: a point move lies in the section's first or last "
+                                  f"{2 * h} frames, where it joins its neighbours; dance the whole plan instead")
             jobs = [(job, lo, m) for m, (job, lo) in
                     enumerate(self._boundary_jobs(drafts, gap, sec.prompt, frozen=outside))]
             self._fill_into(drafts, jobs, self.settings.seed * 7919 + 3 + i, progress)
@@ -378,14 +619,14 @@ class Composer:
             joints = d.joints.copy()
             cuts = sorted({a, b, *(c for c in self.cuts(song, spans) if a < c < b)})
             for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
-                joints[lo:hi] = lock_feet(d.joints[lo:hi], d.contacts[lo:hi])
+                joints[lo:hi] = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
             joints[:a], joints[b:] = old[:a], old[b:]
             members.append(joints)
         self.timings["dancing"] = time.perf_counter() - t0
         return Choreography(song=song, plan=plan, fps=self.fps, members=members, spots=spots,
                             contacts=[d.contacts for d in drafts], sections=spans, timings=dict(self.timings),
                             seams=sorted(set().union(*(d.seams for d in drafts))),
-                            edges=self.edge_frames(song, spans))
+                            edges=self.edge_frames(song, spans), points=self._placed(spans, spots))
 
     def _finish(self, drafts: list[_Draft], cuts: list[int]) -> list[np.ndarray]:
         """Feet on the floor (one floor per member) and planted feet pinned, piece by piece between `cuts`
@@ -393,10 +634,14 @@ class Composer:
         t0 = time.perf_counter()
         out = []
         for d in drafts:
-            joints = ground(d.joints, d.contacts)
+            # A member with point moves stands on their floor (every material was grounded to it already).
+            if d.fixed.any():  # faded before the feet are pinned, which lifts any foot it pushed under the floor
+                joints = _fade_into_fixed(d.joints, d.fixed)
+            else:
+                joints = ground(d.joints, d.contacts)
             bounds = sorted({0, len(joints), *(c for c in cuts if 0 < c < len(joints))})
             for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-                joints[lo:hi] = lock_feet(joints[lo:hi], d.contacts[lo:hi])
+                joints[lo:hi] = _lock_outside(joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
             out.append(joints)
         self.timings["feet"] = time.perf_counter() - t0
         return out

@@ -2,8 +2,9 @@
 
 `plan_dance` does everything that can fail fast (decoding and analysing the song, the plan, an earlier
 choreography to regenerate from); `dance` then makes the motion and writes the outputs. Progress is reported as
-`progress(stage, done, total)` with the stages "material", "transitions" and "video", so each face shows it its
-own way (tqdm bars, a job's percent) and may stop the work by raising from the callback.
+`progress(stage, done, total)` with the stages "material", "points" (only with point moves), "transitions",
+"outputs" and "video", so each face shows it its own way (tqdm bars, a job's percent) and may stop the work by raising from the
+callback.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from pathlib import Path
 
 from choreo.choreography.choreography import Choreography
 from choreo.choreography.compose import Composer, ComposeSettings, Progress
+from choreo.choreography.moves import Move, MoveLibrary
 from choreo.choreography.outputs import write_dance_outputs
 from choreo.choreography.plan import Plan, load_section_prompts, make_plan, validate_plan
+from choreo.choreography.points import move_names, place_point_move
 from choreo.choreography.report import measure
 from choreo.errors import ChoreoError
 from choreo.generate import Generator
 from choreo.music.analyze import Analysis, analyze_file
 
 MAX_MINUTES = 10.0
-STAGES = ("material", "transitions", "outputs", "video")
+STAGES = ("material", "points", "transitions", "outputs", "video")
 
 
 def file_sha256(path: str | Path) -> str:
@@ -45,6 +48,7 @@ class DanceWishes:
     section_prompts: dict[str, str] | str | Path | None = None  # a mapping or a JSON file of one
     formations: list[str] | None = None
     seed: int = 0
+    point_move: str | None = None  # a move of the library, placed on bar 1 (5, 9 ...) of every chorus
 
 
 @dataclass
@@ -54,12 +58,14 @@ class PlannedDance:
     previous: Choreography | None = None  # set when one section is regenerated
     regenerate: int | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    moves: dict[str, Move] = field(default_factory=dict)  # the point moves the plan places, read at planning
 
 
 def plan_dance(song_path: str | Path, wishes: DanceWishes | None = None, *, plan: Plan | None = None,
                regenerate: int | None = None, previous: str | Path | Choreography | None = None,
-               max_minutes: float = MAX_MINUTES) -> PlannedDance:
-    """Analyse the song and make (or check) the plan; with `regenerate`, load the choreography it redoes."""
+               max_minutes: float = MAX_MINUTES, library: MoveLibrary | None = None) -> PlannedDance:
+    """Analyse the song and make (or check) the plan; with `regenerate`, load the choreography it redoes. The
+    plan's point moves are read from `library` (default: the data directory's) and checked against the song."""
     started = time.perf_counter()
     if not max_minutes > 0:
         raise ChoreoError("the longest song allowed (max minutes) must be positive")
@@ -80,7 +86,13 @@ def plan_dance(song_path: str | Path, wishes: DanceWishes | None = None, *, plan
             prompts = load_section_prompts(prompts)
         plan = make_plan(analysis.song, members=w.members, style=w.style, prompt=w.prompt,
                          section_prompts=prompts, formations=w.formations, seed=w.seed, song_sha256=sha)
-    return PlannedDance(analysis, plan, old, regenerate, {"analysis": time.perf_counter() - started})
+        if w.point_move:
+            place_point_move(plan, (library or MoveLibrary()).get(w.point_move), analysis.song)
+    names = move_names(plan)
+    moves = {n: (library or MoveLibrary()).get(n) for n in names}
+    if moves:
+        validate_plan(plan, analysis.song, song_sha256=sha, moves=moves)
+    return PlannedDance(analysis, plan, old, regenerate, {"analysis": time.perf_counter() - started}, moves)
 
 
 def _previous(plan: Plan, index: int, previous: str | Path | Choreography | None) -> Choreography:
@@ -116,9 +128,9 @@ def dance(generator: Generator, planned: PlannedDance, out: Path, song_path: str
     composer = Composer(generator, ComposeSettings(candidates=candidates, steps=steps,
                                                    seed=planned.plan.seed if seed is None else seed))
     if planned.previous is None:
-        ch = composer.compose(planned.analysis.song, planned.plan, progress)
+        ch = composer.compose(planned.analysis.song, planned.plan, progress, moves=planned.moves)
     else:
-        ch = composer.regenerate(planned.previous, planned.plan, planned.regenerate, progress)
+        ch = composer.regenerate(planned.previous, planned.plan, planned.regenerate, progress, moves=planned.moves)
     ch.report = measure(ch)
     ch.report["timings_s"]["analysis"] = round(planned.seconds.get("analysis", 0.0), 2)
     t0 = time.perf_counter()

@@ -24,7 +24,7 @@ Rules of `make_plan`:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -58,9 +58,24 @@ DEFAULT_MOVES = {"intro": "unison", "verse": "canon", "pre-chorus": "mirror", "c
 # Fields whose change alters a section's motion (a repeat copies its first's motion, so it follows them),
 # and fields that only move it on the stage. `index` and `label` name the section.
 _MOTION = ("kind", "start", "end", "start_bar", "bars", "energy", "prompt", "repeat_of", "move", "canon_beats",
-           "facing")
+           "facing", "points")
 _PLACEMENT = ("formation", "transition")
-_SHARED_BY_REPEATS = ("prompt", "move", "canon_beats", "facing")
+_SHARED_BY_REPEATS = ("prompt", "move", "canon_beats", "facing", "points")
+
+
+@dataclass
+class PointPlan:
+    """A point move placed in a section: a move of the library on bars or beats of the section (1 = its first
+    bar or beat), for some members (numbers from 1) or all (None). Exactly one of bars and beats is given."""
+
+    move: str
+    bars: list[int] = field(default_factory=list)
+    beats: list[int] = field(default_factory=list)
+    members: list[int] | None = None
+
+    def starts(self, meter: int) -> list[int]:
+        """The beats (from 0, within the section) where the move starts."""
+        return [(b - 1) * meter for b in self.bars] if self.bars else [b - 1 for b in self.beats]
 
 
 @dataclass
@@ -80,6 +95,7 @@ class SectionPlan:
     canon_beats: int = 1  # delay between consecutive members when move == "canon" (1..8)
     transition: str = "walk"  # into the next section: walk to its formation / keep positions
     facing: str = "audience"  # "audience" or "free"
+    points: list[PointPlan] = field(default_factory=list)  # point moves placed in this section
 
 
 @dataclass
@@ -144,8 +160,9 @@ _PLAN_KEYS = ("format",) + _PLAN_REQUIRED
 _SECTION_FIELDS = {f.name: f for f in fields(SectionPlan)}
 _SECTION_TYPES = {"index": int, "label": str, "kind": str, "start": float, "end": float, "start_bar": int,
                   "bars": int, "energy": float, "prompt": str, "repeat_of": "index", "formation": str,
-                  "move": str, "canon_beats": int, "transition": str, "facing": str}
-_SECTION_REQUIRED = tuple(n for n, f in _SECTION_FIELDS.items() if f.default is MISSING)  # no default
+                  "move": str, "canon_beats": int, "transition": str, "facing": str, "points": "points"}
+_SECTION_REQUIRED = tuple(n for n, f in _SECTION_FIELDS.items()
+                          if f.default is MISSING and f.default_factory is MISSING)  # no default
 
 
 def _check_keys(data: Any, allowed: Sequence[str], required: Sequence[str], where: str) -> None:  # noqa: ANN401
@@ -165,6 +182,8 @@ def _typed(value: Any, kind: Any, where: str) -> Any:  # noqa: ANN401 - JSON val
         if value is None:
             return None
         kind = int
+    if kind == "points":
+        return _points(value, where)
     ok = {int: lambda v: isinstance(v, int) and not isinstance(v, bool),
           float: lambda v: isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v),
           str: lambda v: isinstance(v, str)}[kind](value)
@@ -172,6 +191,26 @@ def _typed(value: Any, kind: Any, where: str) -> Any:  # noqa: ANN401 - JSON val
         want = {int: "an integer", float: "a number", str: "a string"}[kind]
         raise ChoreoError(f"{where} must be {want}, got {json.dumps(value)}")
     return float(value) if kind is float else value
+
+
+def _int_list(value: Any, where: str) -> list[int]:  # noqa: ANN401
+    if not isinstance(value, list):
+        raise ChoreoError(f"{where} must be a list of integers, got {json.dumps(value)}")
+    return [_typed(v, int, where) for v in value]
+
+
+def _points(value: Any, where: str) -> list[PointPlan]:  # noqa: ANN401
+    if not isinstance(value, list):
+        raise ChoreoError(f"{where} must be a list of placements, got {json.dumps(value)}")
+    out = []
+    for i, p in enumerate(value):
+        w = f"{where}[{i}]"
+        _check_keys(p, ("move", "bars", "beats", "members"), ("move",), w)
+        members = p.get("members")
+        out.append(PointPlan(move=_typed(p["move"], str, f"{w} move"), bars=_int_list(p.get("bars", []), f"{w} bars"),
+                             beats=_int_list(p.get("beats", []), f"{w} beats"),
+                             members=None if members is None else _int_list(members, f"{w} members")))
+    return out
 
 
 def _plan_from_dict(data: Any) -> Plan:  # noqa: ANN401
@@ -219,10 +258,11 @@ def _one_of(value: str, allowed: Sequence[str], where: str) -> None:
         raise ChoreoError(f"{where} {value!r} is not one of {', '.join(allowed)}")
 
 
-def validate_plan(plan: Plan, song: Song | None = None, song_sha256: str = "") -> None:
+def validate_plan(plan: Plan, song: Song | None = None, song_sha256: str = "", moves: Mapping | None = None) -> None:
     """ChoreoError (one line naming the section and field) unless `plan` can be danced — on `song` if given
     (its duration and bar count must be the plan's; with `song_sha256` and a plan that records one, the
-    audio's hash too)."""
+    audio's hash too). With `moves` (name -> choreography.moves.Move) its point moves must exist and fit their
+    sections (`points.check_plan_moves`)."""
     _check_members(plan.members)
     if plan.style not in STYLES:
         raise ChoreoError(f"plan style {plan.style!r} is not one of {', '.join(STYLES)}")
@@ -252,6 +292,10 @@ def validate_plan(plan: Plan, song: Song | None = None, song_sha256: str = "") -
                               f"{a.start_bar} with {a.bars} bars: expected {expected}")
     if song is not None:
         _check_bar_lines(plan, song)
+    if moves is not None:
+        from choreo.choreography.points import check_plan_moves
+
+        check_plan_moves(plan, moves, song)
 
 
 def _check_song_info(plan: Plan, song: Song | None, song_sha256: str) -> None:
@@ -298,8 +342,33 @@ def _check_section(plan: Plan, k: int, s: SectionPlan) -> None:
         raise ChoreoError(f"{w} canon_beats is {s.canon_beats}: must be {CANON_BEATS[0]}-{CANON_BEATS[1]}")
     _one_of(s.transition, TRANSITIONS, f"{w} transition")
     _one_of(s.facing, FACINGS, f"{w} facing")
+    for i, p in enumerate(s.points):
+        _check_point(plan, s, p, f"{w} points[{i}]")
     if s.repeat_of is not None:
         _check_repeat(plan, k, s)
+
+
+def _check_point(plan: Plan, s: SectionPlan, p: PointPlan, w: str) -> None:
+    from choreo.choreography.moves import NAME_RE
+
+    if not NAME_RE.match(p.move):
+        raise ChoreoError(f"{w} move {p.move!r} is not a move name (see `choreo moves list`)")
+    if bool(p.bars) == bool(p.beats):
+        raise ChoreoError(f"{w}: give the move's place as bars (e.g. \"bars\": [1, 5]) or as beats (\"beats\": "
+                          "[1, 9]), one of the two")
+    unit, values = ("bars", p.bars) if p.bars else ("beats", p.beats)
+    if len(set(values)) != len(values) or values != sorted(values):
+        raise ChoreoError(f"{w} {unit} must increase without repeats, got {values}")
+    if values[0] < 1:
+        raise ChoreoError(f"{w} {unit} count from 1 (the section's first {unit[:-1]}), got {values[0]}")
+    if p.bars and values[-1] > s.bars:
+        raise ChoreoError(f"{w} bar {values[-1]} is past the section's end: section {s.index} has {s.bars} bars")
+    if p.members is not None:
+        if not p.members or len(set(p.members)) != len(p.members):
+            raise ChoreoError(f"{w} members must be a non-empty list of different member numbers, or null for all")
+        bad = [m for m in p.members if not 1 <= m <= plan.members]
+        if bad:
+            raise ChoreoError(f"{w} member {bad[0]} does not exist: members count 1-{plan.members}")
 
 
 def _check_repeat(plan: Plan, k: int, s: SectionPlan) -> None:

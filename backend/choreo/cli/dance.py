@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="JSON file of prompts per section kind ('chorus'), label ('D') or index ('3')")
     p.add_argument("--formations", help="comma-separated formation names used in order over the distinct "
                                         "sections (see docs/CHOREOGRAPHY.md), e.g. 'v,two_rows,diamond'")
+    p.add_argument("--point-move", "--point_move", dest="point_move", metavar="NAME",
+                   help="a move of the library (choreo moves list) danced on bar 1 (and 5, 9 ... where it fits) of "
+                        "every chorus")
     p.add_argument("--seed", type=SEED, default=0, help="random seed (default 0): the same inputs give the same dance")
     p.add_argument("--plan", help="dance this (edited) plan.json instead of making one")
     p.add_argument("--regenerate", type=int, metavar="K",
@@ -52,9 +55,13 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ChoreoError(f"--members must be between 1 and 12, got {args.members}")
     if args.regenerate is not None and not args.plan:
         raise ChoreoError("--regenerate K needs --plan DIR/plan.json (the choreography whose section K is redone)")
-    if args.plan and (args.prompt or args.section_prompts or args.formations):
-        raise ChoreoError("--plan is danced as written: edit its prompts and formations instead of passing "
-                          "--prompt/--section-prompts/--formations")
+    if args.plan and (args.prompt or args.section_prompts or args.formations or args.point_move):
+        raise ChoreoError("--plan is danced as written: edit its prompts, formations and points instead of passing "
+                          "--prompt/--section-prompts/--formations/--point-move")
+    if args.point_move:
+        from choreo.choreography.moves import check_name
+
+        check_name(args.point_move)
     if args.formations:
         for name in (n.strip() for n in args.formations.split(",")):
             if name not in formation_names():
@@ -74,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     _check_args(args)
     formations = [n.strip() for n in args.formations.split(",")] if args.formations else None
     wishes = DanceWishes(members=args.members, style=args.style, prompt=args.prompt,
-                         section_prompts=args.section_prompts, formations=formations, seed=args.seed)
+                         section_prompts=args.section_prompts, formations=formations, seed=args.seed,
+                         point_move=args.point_move)
     plan = Plan.load(args.plan) if args.plan else None
     previous = Path(args.plan).with_name("choreography.json") if args.plan else None
     planned = plan_dance(args.song, wishes, plan=plan, regenerate=args.regenerate, previous=previous,
