@@ -23,7 +23,6 @@ import pytest
 from choreo.bundle import load_bundle
 from choreo.choreography.choreography import Choreography
 from choreo.choreography.compose import Composer, ComposeSettings
-from choreo.infill import rest_pose
 from choreo.choreography.moves import (
     KEY_POSES_FORMAT,
     MoveLibrary,
@@ -39,6 +38,7 @@ from choreo.choreography.report import body_frame, measure, seam_stats
 from choreo.config import DEFAULT_MODEL
 from choreo.errors import ChoreoError
 from choreo.generate import GenerationRequest, Generator
+from choreo.infill import rest_pose
 from choreo.music.demo_song import synthesize, write_demo_song
 from choreo.music.song import Section, Song
 from choreo.skeleton import CANONICAL_BONE_LENGTHS, bone_lengths

@@ -219,7 +219,7 @@ def test_bad_parameters_are_readable_422(svc, song):
     cases = [({"members": "0"}, "members"), ({"members": "13"}, "members"), ({"seed": "-1"}, "seed"),
              ({"style": "tango"}, "style"), ({"formations": "v,blob"}, "formations"),
              ({"section_prompts": "{not json"}, "section_prompts"), ({"plan": "[1, 2]"}, "plan"),
-             ({"model": "nope"}, "model")]
+             ({"model": "nope"}, "model"), ({"point_move": "nope"}, "point move")]
     for fields, word in cases:
         with open(song[0], "rb") as f:
             r = httpx.post(f"{svc.url}/api/v1/choreographies", files={"song": ("a.wav", f)}, data=fields, timeout=60)
@@ -335,6 +335,7 @@ def test_analyze_finds_the_songs_tempo_and_models_are_listed(svc, song):
     models = httpx.get(f"{svc.url}/api/v1/models", timeout=30).json()["models"]
     assert sum(m["default"] for m in models) == 1
     assert any(m["card"] and "Model card" in m["card"] for m in models)
+    assert httpx.get(f"{svc.url}/api/v1/moves", timeout=30).json() == {"moves": []}  # a fresh library
     assert httpx.get(f"{svc.url}/docs", timeout=30).status_code == 200
     spec = httpx.get(f"{svc.url}/openapi.json", timeout=30).json()
     assert "/api/v1/choreographies/{job_id}/sections/{index}/regenerate" in spec["paths"]

@@ -22,9 +22,10 @@ from choreo.errors import ChoreoError
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SONG_NAME = re.compile(r"^song\.[a-z0-9]{1,5}$")
 # Overall percent per stage of a dance (with and without the preview video).
-_DANCE_SPANS = {True: {"analysis": (0, 4), "material": (4, 40), "transitions": (40, 70), "outputs": (70, 76),
-                       "video": (76, 99)},
-                False: {"analysis": (0, 5), "material": (5, 55), "transitions": (55, 92), "outputs": (92, 99)}}
+_DANCE_SPANS = {True: {"analysis": (0, 4), "material": (4, 36), "points": (36, 40), "transitions": (40, 70),
+                       "outputs": (70, 76), "video": (76, 99)},
+                False: {"analysis": (0, 5), "material": (5, 50), "points": (50, 55), "transitions": (55, 92),
+                        "outputs": (92, 99)}}
 
 
 class JobStopped(Exception):
@@ -147,7 +148,7 @@ def _dance(ctx: JobContext, settings: ServiceSettings, models: Models, work: Pat
     plan = Plan.from_dict(p["plan"]) if p.get("plan") else None
     wishes = DanceWishes(members=p.get("members", 5), style=p.get("style", "kpop"), prompt=p.get("prompt"),
                          section_prompts=p.get("section_prompts"), formations=p.get("formations"),
-                         seed=p.get("seed", 0))
+                         seed=p.get("seed", 0), point_move=p.get("point_move"))
     planned = plan_dance(_song(ctx), wishes, plan=plan, max_minutes=settings.max_song_minutes)
     planned.plan.save(work / "plan.json")
     generator = models.get(Path(p["model"]) if p.get("model") else None)

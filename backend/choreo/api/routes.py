@@ -134,18 +134,24 @@ async def create_choreography(
     formations: Annotated[str | None, Form(description="comma-separated formation names, e.g. v,two_rows")] = None,
     plan: Annotated[str | None, Form(description="an edited plan.json to dance as written")] = None,
     model: Annotated[str | None, Form(description="a model id from GET /models (default: the service's)")] = None,
+    point_move: Annotated[str | None, Form(description="a move from GET /moves, placed on bar 1 (5, 9, ...) of "
+                                                       "every chorus")] = None,
 ) -> JSONResponse:
     """202 with the new job's id. The song is decoded (and its length checked) before the job is accepted."""
     prompts = _parse_json_field("section_prompts", section_prompts)
     plan_data = _parse_json_field("plan", plan)
     names, plan_dict = _check_dance_fields(members, style, prompt, prompts, formations, plan_data)
     model_path = _model_path(request, model)
+    if point_move:
+        _check(point_move in _library(request), f"unknown point move {point_move!r}; the library holds: "
+                                                f"{', '.join(_library(request).names()) or 'nothing yet'}")
     store = _store(request)
     job_id = store.new_id()
     folder = job_dir(_settings(request), job_id)
     shown = await _accept_song(request, song, folder)
     params = {"members": members, "style": style, "prompt": prompt or None, "seed": seed,
-              "section_prompts": prompts, "formations": names, "plan": plan_dict, "model": model_path}
+              "section_prompts": prompts, "formations": names, "plan": plan_dict, "model": model_path,
+              "point_move": point_move or None}
     job = _queue(request, "dance", params, song_name=shown, job_id=job_id)
     return JSONResponse({"id": job.id, "status": job.status}, status_code=202,
                         headers={"location": f"/api/v1/choreographies/{job.id}"})
@@ -406,6 +412,19 @@ def cancel_motion(request: Request, job_id: str) -> dict:
 @router.delete("/motions/{job_id}", summary="Remove a text-to-dance job and its files")
 def delete_motion(request: Request, job_id: str) -> dict:
     return _delete(request, job_id, ("motion",))
+
+
+def _library(request: Request):  # noqa: ANN202 - a MoveLibrary
+    from choreo.choreography.moves import MoveLibrary
+
+    return MoveLibrary(_settings(request).data_dir / "moves")
+
+
+@router.get("/moves", summary="The point-move library (add moves with `choreo moves add`)")
+def list_moves(request: Request) -> dict:
+    """Each move's name, kind (motion or key poses), length in beats, own tempo and source."""
+    return {"moves": [{"name": m.name, "kind": m.kind, "beats": m.beats, "bpm": m.bpm, "source": m.source,
+                       "frames": len(m.joints)} for m in _library(request).moves()]}
 
 
 @router.get("/models", summary="The models this service can use, with their cards")

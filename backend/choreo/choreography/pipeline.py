@@ -3,8 +3,8 @@
 `plan_dance` does everything that can fail fast (decoding and analysing the song, the plan, an earlier
 choreography to regenerate from); `dance` then makes the motion and writes the outputs. Progress is reported as
 `progress(stage, done, total)` with the stages "material", "points" (only with point moves), "transitions",
-"outputs" and "video", so each face shows it its own way (tqdm bars, a job's percent) and may stop the work by raising from the
-callback.
+"outputs" and "video", so each face shows it its own way (tqdm bars, a job's percent) and may stop the work by
+raising from the callback.
 """
 
 from __future__ import annotations
