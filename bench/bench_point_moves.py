@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from choreo.bundle import load_bundle
 from choreo.choreography.compose import Composer, ComposeSettings
 from choreo.choreography.moves import move_from_motion, retime
@@ -29,6 +30,7 @@ from choreo.config import DEFAULT_MODEL
 from choreo.generate import GenerationRequest, Generator
 from choreo.music.analyze import analyze_file
 from choreo.music.demo_song import synthesize, write_demo_song
+
 from machine import machine_info
 
 
