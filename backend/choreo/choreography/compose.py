@@ -39,7 +39,7 @@ from choreo.choreography.points import Placement, resolve_points
 from choreo.errors import ChoreoError
 from choreo.foot_contact import ground, lock_feet
 from choreo.generate import Generator
-from choreo.infill import RAMP, FillJob, fill
+from choreo.infill import RAMP, REPAIR_PASSES, FillJob, fill, repair
 from choreo.metrics.beat_alignment import joint_speeds
 from choreo.music.song import Song
 from choreo.representation import apply_transform, facing_angles, facing_transform, undo_transform
@@ -204,7 +204,8 @@ class Composer:
         self._plan_sections: list[SectionPlan] = []
 
     # ---- sampling --------------------------------------------------------------------------------
-    def _fill(self, jobs: list[FillJob], seed: int, what: str, progress: Progress | None) -> None:
+    def _fill(self, jobs: list[FillJob], seed: int, what: str, progress: Progress | None,
+              repairs: int = REPAIR_PASSES) -> None:
         s = self.settings
         t0 = time.perf_counter()
 
@@ -219,8 +220,12 @@ class Composer:
             if progress:
                 progress(what, done, total)
 
-        fill(sample_rows, self.gen.bundle.normalizer.normalize, jobs, self.window,
-             facing=self.gen.bundle.root_facing, seed=seed, progress=tick)
+        if what == "repair":
+            repair(sample_rows, self.gen.bundle.normalizer.normalize, jobs, self.window,
+                   facing=self.gen.bundle.root_facing, seed=seed, passes=repairs)
+        else:
+            fill(sample_rows, self.gen.bundle.normalizer.normalize, jobs, self.window,
+                 facing=self.gen.bundle.root_facing, seed=seed, progress=tick, repairs=repairs)
         self.timings[what] = self.timings.get(what, 0.0) + time.perf_counter() - t0
 
     # ---- 1 + 2: material -------------------------------------------------------------------------
@@ -242,25 +247,45 @@ class Composer:
                 jobs.append(FillJob(np.zeros((length, 22, 3)), np.zeros(length, bool), sec.prompt,
                                     root_weight=s.material_root_weight))
                 owners.append(key)
-        self._fill(jobs, s.seed * 7919 + 1 + (0 if only is None else 1000 + only[0]), "material", progress)
+        seed = s.seed * 7919 + 1 + (0 if only is None else 1000 + only[0])
+        self._fill(jobs, seed, "material", progress, repairs=0)  # candidates first; only the kept ones repaired
         t0 = time.perf_counter()
         out: dict[int, list[Material]] = {}
+        job_of: dict[int, FillJob] = {}
         for key, job in zip(owners, jobs, strict=True):
-            sec = plan.sections[key]
-            # Feet are pinned before the warp: pinning moves the legs, which moves the kinematic beats the
-            # warp put on the music's beats; a pinned foot stays pinned under a time warp.
-            raw = lock_feet(ground(job.joints, job.contacts), job.contacts)
-            joints, contacts = raw, job.contacts
-            if s.beat_sync:
-                beats, downbeats = _beats_rel(song, sec.start, len(raw) / self.fps)
-                joints, source = beat_warp(raw, self.fps, beats, downbeats)
-                contacts = contacts[np.clip(np.rint(source * self.fps).astype(int), 0, len(raw) - 1)]
-            out.setdefault(key, []).append(Material(joints, contacts, raw, seams=sorted(set(job.seams))))
+            m = self._material(song, plan.sections[key], job)
+            job_of[id(m)] = job
+            out.setdefault(key, []).append(m)
         self._rank(song, plan, out)
         self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
+        # The candidates that will be danced (the best; for `individual`, one per member) get the repair of
+        # their pops and instant turns, then are pinned and warped again.
+        used = [(key, i) for key, ms in out.items()
+                for i in range(min(len(ms), plan.members if plan.sections[key].move == "individual" else 1))]
+        fixing = [job_of[id(out[key][i])] for key, i in used]
+        before = [job.joints.copy() for job in fixing]
+        self._fill(fixing, seed + 1, "repair", progress)
+        t0 = time.perf_counter()
+        for (key, i), job, old in zip(used, fixing, before, strict=True):
+            if not np.array_equal(job.joints, old):
+                score = out[key][i].score
+                out[key][i] = self._material(song, plan.sections[key], job)
+                out[key][i].score = score
+        self.timings["beat sync"] += time.perf_counter() - t0
         if self.placements:
             self._point_materials(song, plan, spans, out, progress)
         return out
+
+    def _material(self, song: Song, sec: SectionPlan, job: FillJob) -> Material:
+        # Feet are pinned before the warp: pinning moves the legs, which moves the kinematic beats the
+        # warp put on the music's beats; a pinned foot stays pinned under a time warp.
+        raw = lock_feet(ground(job.joints, job.contacts), job.contacts)
+        joints, contacts = raw, job.contacts
+        if self.settings.beat_sync:
+            beats, downbeats = _beats_rel(song, sec.start, len(raw) / self.fps)
+            joints, source = beat_warp(raw, self.fps, beats, downbeats)
+            contacts = contacts[np.clip(np.rint(source * self.fps).astype(int), 0, len(raw) - 1)]
+        return Material(joints, contacts, raw, seams=sorted(set(job.seams)))
 
     # ---- point moves -----------------------------------------------------------------------------
     def _set_points(self, song: Song, plan: Plan, spans: list[tuple[int, int]], moves: Mapping[str, Move] | None,
