@@ -56,8 +56,9 @@ def run(py: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_wheel_carries_the_model_and_generates(fresh_env, tmp_path):
     py, site = fresh_env
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHOREO_", "PYTHON"))}
     where = subprocess.check_output([str(py), "-c", "import choreo; print(choreo.__file__)"], cwd=tmp_path,
-                                    text=True).strip()
+                                    env=env, text=True).strip()
     assert Path(where).is_relative_to(site), f"choreo came from {where}, not from the wheel"
     assert (site / "choreo" / "default_model" / "final_model.pt").is_file()
     version = run(py, "--version", cwd=tmp_path)
