@@ -25,9 +25,9 @@ from choreo.choreography.report import measure
 from choreo.config import DEFAULT_MODEL
 from choreo.formats.bvh_reader import parse_bvh, world_positions
 from choreo.generate import Generator
-from choreo.music.demo_song import synthesize, write_demo_song
-from choreo.music.song import Section, Song
 from choreo.skeleton import CANONICAL_BONE_LENGTHS, bone_lengths
+
+from synthetic_song import truth_song
 
 STRUCTURE = (("intro", 2), ("verse", 4), ("chorus", 4), ("verse", 4), ("chorus", 4), ("outro", 2))
 ENERGY = {"intro": 0.2, "verse": 0.45, "chorus": 0.85, "outro": 0.15}
@@ -37,15 +37,7 @@ pytestmark = pytest.mark.skipif(not Path(DEFAULT_MODEL).exists(), reason="the sh
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("song")
-    demo = synthesize(structure=STRUCTURE, seed=3)
-    audio, _ = write_demo_song(folder / "song.wav", demo)
-    t = demo.truth
-    song = Song(duration=t["duration"], sample_rate=t["sample_rate"], tempo=t["tempo"], beats=t["beats"],
-                downbeats=t["downbeats"], meter=t["meter"], source=str(audio),
-                sections=[Section(s["start"], s["end"], s["label"], s["kind"], ENERGY[s["kind"]], 1.0)
-                          for s in t["sections"]])
-    return song, audio
+    return truth_song(tmp_path_factory.mktemp("song"), STRUCTURE, ENERGY)
 
 
 @pytest.fixture(scope="module")

@@ -39,9 +39,9 @@ from choreo.config import DEFAULT_MODEL
 from choreo.errors import ChoreoError
 from choreo.generate import GenerationRequest, Generator
 from choreo.infill import rest_pose
-from choreo.music.demo_song import synthesize, write_demo_song
-from choreo.music.song import Section, Song
 from choreo.skeleton import CANONICAL_BONE_LENGTHS, bone_lengths
+
+from synthetic_song import truth_song
 
 STRUCTURE = (("intro", 1), ("chorus", 2), ("verse", 2), ("chorus", 2), ("outro", 1))
 ENERGY = {"intro": 0.2, "verse": 0.45, "chorus": 0.85, "outro": 0.15}
@@ -54,15 +54,7 @@ MOVE_BPM = 100.0
 
 @pytest.fixture(scope="module")
 def song_files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("song")
-    demo = synthesize(structure=STRUCTURE, seed=3)
-    audio, _ = write_demo_song(folder / "song.wav", demo)
-    t = demo.truth
-    song = Song(duration=t["duration"], sample_rate=t["sample_rate"], tempo=t["tempo"], beats=t["beats"],
-                downbeats=t["downbeats"], meter=t["meter"], source=str(audio),
-                sections=[Section(s["start"], s["end"], s["label"], s["kind"], ENERGY[s["kind"]], 1.0)
-                          for s in t["sections"]])
-    return song, audio
+    return truth_song(tmp_path_factory.mktemp("song"), STRUCTURE, ENERGY)
 
 
 @pytest.fixture(scope="module")

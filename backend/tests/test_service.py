@@ -19,10 +19,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from service import running_service
 
 from choreo.config import DEFAULT_MODEL
 from choreo.music.demo_song import synthesize, write_demo_song
+
+from service import running_service
 
 pytestmark = pytest.mark.skipif(not Path(DEFAULT_MODEL).exists(), reason="the shipped default model is missing")
 STRUCTURE = (("intro", 2), ("verse", 4), ("chorus", 4), ("outro", 2))
