@@ -110,11 +110,11 @@ def test_motion_already_on_the_beat_is_left_unchanged():
 
 @pytest.mark.parametrize("accent", [0, 1], ids=["even", "odd"])
 def test_downbeats_win_when_not_every_beat_can_be_hit(accent):
-    # Stops every 0.5 s; the music beats alternate 0.1 s after and 0.1 s before them. Under rates [0.9, 1.1]
-    # two neighbouring beats can never both be hit (0.5 s of source in 0.3 or 0.7 s), so the warp takes every
-    # other one, and the downbeats decide which half.
+    # Stops every 0.5 s; the music beats alternate 0.15 s after and 0.15 s before them. Under rates [0.9, 1.1]
+    # two neighbouring beats can never both be hit, not even landing 0.08 s beside them (0.5 s of source in
+    # 0.2-0.36 or 0.64-0.8 s), so the warp takes every other one, and the downbeats decide which half.
     stops = np.arange(0.5, 11.1, 0.5)
-    grid = stops + np.where(np.arange(len(stops)) % 2 == 0, 0.1, -0.1)
+    grid = stops + np.where(np.arange(len(stops)) % 2 == 0, 0.15, -0.15)
     downbeats = grid[accent::2]
     warped, source_times = bs.beat_warp(swinging(stops), FPS, grid, downbeats, min_rate=0.9, max_rate=1.1)
     assert bs.warp_is_valid(source_times, FPS, 0.9, 1.1)

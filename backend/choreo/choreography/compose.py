@@ -470,12 +470,30 @@ class Composer:
         raise ChoreoError(f"the point moves at the end of section {i - 1} and the start of section {i} leave no room "
                           "for the transition between them; move one of them a beat or more away")
 
+    def warp_span(self, song: Song, spans: list[tuple[int, int]], i: int) -> tuple[int, int]:
+        """Frames [lo, hi) around boundary i that the beat warp retimes after the transition: the gap and its soft
+        edges, widened to one bar on each side of the boundary but to at most half of either section. The travel
+        between formations ends in a slow-down a bar-fraction after the gap; with fixed ends closer to it than
+        that, the warp could not move it onto a beat."""
+        a = spans[i][0]
+        g0, g1 = self.gap(song, spans, i)
+        bar = int(song.meter * 60.0 / max(song.tempo, 1e-6) * self.fps)
+        lo = min(g0 - RAMP, max(a - bar, a - (spans[i - 1][1] - spans[i - 1][0]) // 2))
+        hi = max(g1 + RAMP, min(a + bar, a + (spans[i][1] - spans[i][0]) // 2))
+        return max(0, lo), min(spans[-1][1], hi)
+
     def edge_frames(self, song: Song, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """Per section the frames at its start and at its end that transitions may change (gap + soft edge)."""
+        """Per section the frames at its start and at its end that transitions may change (gap + soft edge, and
+        with beat sync the warp's span)."""
         out = []
         for i, (a, b) in enumerate(spans):
-            start = max(0, self.gap(song, spans, i)[1] + RAMP - a) if i > 0 else 0
-            end = max(0, b - (self.gap(song, spans, i + 1)[0] - RAMP)) if i + 1 < len(spans) else 0
+            start = end = 0
+            if i > 0:
+                g1 = self.gap(song, spans, i)[1] + RAMP
+                start = max(0, (max(g1, self.warp_span(song, spans, i)[1]) if self.settings.beat_sync else g1) - a)
+            if i + 1 < len(spans):
+                g0 = self.gap(song, spans, i + 1)[0] - RAMP
+                end = max(0, b - (min(g0, self.warp_span(song, spans, i + 1)[0]) if self.settings.beat_sync else g0))
             out.append((start, end))
         return out
 
@@ -550,9 +568,10 @@ class Composer:
         if self.settings.beat_sync:
             t0 = time.perf_counter()
             for i in range(1, len(spans)):
-                g0, g1 = self.gap(song, spans, i)
+                g0 = self.gap(song, spans, i)[0]
+                lo, hi = self.warp_span(song, spans, i)
                 for d in drafts:
-                    self._warp_span(song, d, _free_span(d.fixed, g0 - RAMP, g1 + RAMP, g0))
+                    self._warp_span(song, d, _free_span(d.fixed, lo, hi, g0))
             self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
         return distinct
 
