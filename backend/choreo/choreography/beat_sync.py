@@ -374,10 +374,11 @@ def beat_warp(
         knots_t = np.concatenate([[0.0], targets[[k for _, k in pairs]], [duration]])
         knots_s = np.concatenate([[0.0], source[[j for j, _ in pairs]], [duration]])
         aims = music[group[[k for _, k in pairs]]]
+        warped, s = _warp_through(joints, fps, knots_t, knots_s, min_rate, max_rate, lengths)
         for attempt in range(REFINE_PASSES + 1):
             if attempt:
                 knots_t = _refine_knots(warped, fps, knots_t, knots_s, aims, min_rate, max_rate)
-            warped, s = _warp_through(joints, fps, knots_t, knots_s, min_rate, max_rate, lengths)
+                warped, s = _warp_through(joints, fps, knots_t, knots_s, min_rate, max_rate, lengths)
             quality = _landing_quality(warped, fps, music, weights)
             if quality > best[0]:
                 best = (quality, warped, s)
