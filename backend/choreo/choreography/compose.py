@@ -51,6 +51,11 @@ Progress = Callable[[str, int, int], None]
 @dataclass
 class ComposeSettings:
     candidates: int = 3  # samples per distinct section, ranked by beat and energy fit
+    # Sections whose best candidate lands fewer than `beat_target` of its kinematic beats on the beat get this
+    # many more (one more batch). The model's motion beats come at no steady tempo (intervals of 0.75-2.25
+    # beats on the demo song), and under the warp's rate bounds some samples cannot be put on the beat.
+    extra_candidates: int = 3
+    beat_target: float = 0.75
     material_root_weight: float = 0.5  # how strongly material is held in place (0 free .. 1 pelvis fixed)
     transition_bars: float = 0.5  # frames regenerated on each side of a boundary, in bars; with the soft edge
     # at most one bar changes at each end of a section (so a repeated chorus is the same apart from that)
@@ -75,6 +80,7 @@ class Material:
     raw: np.ndarray  # before the time warp (for the before/after beat report)
     seams: list[int] = field(default_factory=list)  # frames where its windows meet
     score: float = 0.0
+    hit_rate: float | None = None  # its kinematic beats on the section's beats (None: not measured yet)
     variant: tuple = ()  # the point moves danced in it: ((move name, first frame in the section), ...)
     fixed: np.ndarray | None = None  # [L] bool: the moves' frames (exact)
 
@@ -239,25 +245,31 @@ class Composer:
             if only is not None and sec.index not in only:
                 continue
             lengths[key] = max(lengths.get(key, 0), b - a)
-        jobs, owners = [], []
-        for key, length in lengths.items():
-            sec = plan.sections[key]
-            count = max(s.candidates, plan.members if sec.move == "individual" else 1)
-            for _ in range(count):
-                jobs.append(FillJob(np.zeros((length, 22, 3)), np.zeros(length, bool), sec.prompt,
-                                    root_weight=s.material_root_weight))
-                owners.append(key)
         seed = s.seed * 7919 + 1 + (0 if only is None else 1000 + only[0])
-        self._fill(jobs, seed, "material", progress, repairs=0)  # candidates first; only the kept ones repaired
-        t0 = time.perf_counter()
+        counts = {key: max(s.candidates, plan.members if plan.sections[key].move == "individual" else 1)
+                  for key in lengths}
         out: dict[int, list[Material]] = {}
         job_of: dict[int, FillJob] = {}
-        for key, job in zip(owners, jobs, strict=True):
-            m = self._material(song, plan.sections[key], job)
-            job_of[id(m)] = job
-            out.setdefault(key, []).append(m)
-        self._rank(song, plan, out)
-        self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
+        for attempt in range(2):  # the candidates, then more for the sections none of them put on the beat
+            jobs, owners = [], []
+            for key, count in counts.items():
+                for _ in range(count):
+                    jobs.append(FillJob(np.zeros((lengths[key], 22, 3)), np.zeros(lengths[key], bool),
+                                        plan.sections[key].prompt, root_weight=s.material_root_weight))
+                    owners.append(key)
+            # Candidates first; only the kept ones are repaired.
+            self._fill(jobs, seed + 17 * attempt, "material", progress, repairs=0)
+            t0 = time.perf_counter()
+            for key, job in zip(owners, jobs, strict=True):
+                m = self._material(song, plan.sections[key], job)
+                job_of[id(m)] = job
+                out.setdefault(key, []).append(m)
+            self._rank(song, plan, out)
+            self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
+            counts = {key: s.extra_candidates for key, ms in out.items()
+                      if s.extra_candidates and s.beat_sync and ms[0].hit_rate < s.beat_target}
+            if not counts:
+                break
         # The candidates that will be danced (the best; for `individual`, one per member) get the repair of
         # their pops and instant turns, then are pinned and warped again.
         used = [(key, i) for key, ms in out.items()
@@ -382,8 +394,10 @@ class Composer:
             beats, _ = _beats_rel(song, sec.start, len(ms[0].joints) / self.fps)
             target = lo + sec.energy * span
             for m, v in zip(ms, speeds[key], strict=True):
-                hit = beat_score(m.joints, self.fps, beats).hit_rate if len(beats) else 0.0
-                m.score = hit - self.settings.energy_weight * abs(v - target) / span
+                if m.hit_rate is None:
+                    score = beat_score(m.joints, self.fps, beats).hit_rate if len(beats) else 0.0
+                    m.hit_rate = 0.0 if np.isnan(score) else score
+                m.score = m.hit_rate - self.settings.energy_weight * abs(v - target) / span
             ms.sort(key=lambda m: -m.score)
 
     # ---- 3: members' drafts ----------------------------------------------------------------------
@@ -665,7 +679,11 @@ class Composer:
             for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
                 joints[lo:hi] = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
             joints[:a], joints[b:] = old[:a], old[b:]
-            members.append(joints)
+            # Pinning the new feet can move a foot at the section's first or last frame away from where the
+            # kept neighbour leaves it: the new frames are faded onto the kept motion, as next to a point move.
+            kept = np.ones(len(joints), bool)
+            kept[a:b] = False
+            members.append(_fade_into_fixed(joints, kept | d.fixed))
         self.timings["dancing"] = time.perf_counter() - t0
         return Choreography(song=song, plan=plan, fps=self.fps, members=members, spots=spots,
                             contacts=[d.contacts for d in drafts], sections=spans, timings=dict(self.timings),
