@@ -115,6 +115,8 @@ def test_eval_model_reports_rows_per_style_and_omits_a_one_performance_baseline(
     assert overall["styles"] == ["a"] and set(overall["omitted"]) == {"b"}
     assert "Per style" in printed and "omitted: b has 1 performance (p5)" in printed
     assert "baseline real_vs_real leaves out b" in printed
+    html = (tmp_path / "eval" / "report.html").read_text()
+    assert "<h2>Per style" in html and "omitted: b has 1 performance (p5)" in html
 
 
 def test_update_card_refreshes_only_the_evaluation_section(tmp_path, capsys):
