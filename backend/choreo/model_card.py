@@ -103,7 +103,7 @@ def evaluation_section(result: dict | None) -> list[str]:
             "### Per style",
             "",
             "Each style's generated clips against the real clips of that style: its validation clips (held "
-            "out, but only a few windows for modern dance and Charleston) and all its real clips, training "
+            "out, but only a few windows for a small style) and all its real clips, training "
             "clips included (the larger reference; a model copying its training data would score well on it). "
             "Real vs real splits a style's clips by performance and is omitted, with the reason, when the style "
             "has one performance there. pops, turns and hovering: metrics/plausibility.py on whole clips.",
