@@ -2,10 +2,15 @@
 
 For every validation clip the model generates `samples` motions from the clip's own text, as long as the
 clip (capped at `max_seconds`); the suite scores them against the validation clips. Baselines:
-- real vs real: the validation clips split in halves by performance;
+- real vs real: the validation clips split in halves by performance within each style (a style with one
+  validation performance is left out, with the reason);
 - retrieval: random real windows of the TRAINING clips scored against the validation clips — a "model"
   that replays its training data;
 - the training clips themselves against the validation clips (how far apart the two splits are).
+Per style (result["per_style"]): the generated clips of each style against the validation clips of that
+style ("validation") and against every real clip of that style, training clips included ("all_real": the
+only reference with more than a few windows for the small styles), each with the style's own real-vs-real
+baseline; and the style's training clips against its validation clips ("train_vs_val").
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 from choreo.dataset import TrainingSet
 from choreo.generate import GenerationRequest, Generator
 from choreo.metrics.baselines import random_windows, real_vs_real
+from choreo.metrics.per_style import style_rows
 from choreo.metrics.suite import evaluate
 from choreo.motion import Motion
 
@@ -56,6 +62,11 @@ def evaluate_holdout(generator: Generator, ts: TrainingSet, *, samples: int = 2,
         "retrieval": {"available": True, "counts": retrieval["counts"], "values": _values(retrieval),
                       "windows": len(drawn), "drawn_from": "training split"},
         "train_vs_val": {"available": True, "counts": train_vs_val["counts"], "values": _values(train_vs_val)},
+    }
+    result["per_style"] = {
+        "validation": style_rows(generated, val, seed),
+        "all_real": style_rows(generated, train + val, seed),
+        "train_vs_val": style_rows(train, val, seed, baseline=False, gaps=False),
     }
     result["holdout"] = {
         "validation_performances": sorted({m.performance for m in val}),

@@ -9,7 +9,9 @@ import shutil
 from pathlib import Path
 
 from choreo.bundle import SamplingDefaults, load_bundle, set_sampling_defaults
+from choreo.errors import ChoreoError
 from choreo.json_file import read_json_object
+from choreo.metrics.per_style import TABLE_HEADERS, TABLE_KEYS, fmt, table_rows
 
 CMU_ACK = ("The data used in this project was obtained from mocap.cs.cmu.edu. The database was created with "
            "funding from NSF EIA-0196217.")
@@ -42,6 +44,92 @@ def evaluation_table(result: dict) -> str:
         proto = m["protocol"].replace("|", "/")
         lines.append(f"| {key}{unit} | " + " | ".join(_fmt(c[1].get(key)) for c in cols) + f" | {proto} |")
     return "\n".join(lines)
+
+
+def baseline_notes(result: dict) -> list[str]:
+    """What the overall real-vs-real column covers: the styles split, those left out and why."""
+    base = result.get("baselines", {}).get("real_vs_real")
+    if not base:
+        return []
+    if not base.get("available"):
+        return [f"- real vs real: not available ({base.get('reason')})"]
+    out = [f"- real vs real: split by performance within each style ({', '.join(base.get('styles', []))}: "
+           f"{', '.join(base['halves']['a'])} vs {', '.join(base['halves']['b'])})"
+           + (f"; {base['note']}" if base.get("note") else "")]
+    out += [f"- real vs real leaves out {style}: {reason}" for style, reason in base.get("omitted", {}).items()]
+    return out
+
+
+def style_table(result: dict) -> str:
+    """Markdown table of the per-style rows (metrics/per_style.table_rows) and each style's pose gaps."""
+    per_style = result.get("per_style")
+    if not per_style:
+        return ""
+    lines = ["| style | set | " + " | ".join(TABLE_HEADERS) + " | note |",
+             "|---|---|" + "---|" * len(TABLE_HEADERS) + "---|"]
+    for style, label, values, note in table_rows(per_style):
+        cells = [fmt(values.get(k)) if values else "—" for k in TABLE_KEYS]
+        lines.append(f"| {style} | {label} | " + " | ".join(cells) + f" | {note.replace('|', '/')} |")
+    gaps = [(style, row["geometric_gaps"]) for style, row in per_style.get("all_real", {}).items()
+            if row.get("geometric_gaps")]
+    if gaps:
+        lines += ["", "Pose predicates whose frequency differs most from all real clips of the style (fraction "
+                  "of frames, model / real; definitions in metrics/geometric.py):"]
+        lines += [f"- {style}: " + "; ".join(f"{g['predicate']} {g['generated']:.2f} / {g['reference']:.2f}"
+                                              for g in rows) for style, rows in gaps]
+    return "\n".join(lines)
+
+
+def evaluation_section(result: dict | None) -> list[str]:
+    """The lines of the card's "## Held-out evaluation" section (heading included)."""
+    out = ["## Held-out evaluation", ""]
+    if not result:
+        return out + ["Not evaluated yet (run `choreo eval-model`)."]
+    h = result.get("holdout", {})
+    out += [
+        f"Generated {h.get('samples_per_clip')} motions per validation clip from its own text "
+        f"({h.get('steps')} DDIM steps, guidance {h.get('guidance')}, seed {h.get('seed')}), scored against the "
+        "validation clips. Baselines use the same code. Protocol: 22 joints at 20 fps, 5-s windows — "
+        "FID/Div are not comparable with published numbers (docs/EVALUATION.md).",
+        "",
+        evaluation_table(result),
+        "",
+        *baseline_notes(result),
+    ]
+    table = style_table(result)
+    if table:
+        out += [
+            "",
+            "### Per style",
+            "",
+            "Each style's generated clips against the real clips of that style: its validation clips (held "
+            "out, but only a few windows for a small style) and all its real clips, training "
+            "clips included (the larger reference; a model copying its training data would score well on it). "
+            "Real vs real splits a style's clips by performance and is omitted, with the reason, when the style "
+            "has one performance there. pops, turns and hovering: metrics/plausibility.py on whole clips.",
+            "",
+            table,
+        ]
+    return out
+
+
+def refresh_card(model_dir: str | Path, result: dict) -> Path:
+    """A published model evaluated again: write MODEL_DIR/holdout_metrics.json and replace the held-out
+    evaluation section of MODEL_DIR/MODEL_CARD.md, leaving the rest of the card as it is."""
+    model_dir = Path(model_dir)
+    card_path = model_dir / "MODEL_CARD.md"
+    if not card_path.is_file():
+        raise ChoreoError(f"{model_dir}: no MODEL_CARD.md to update (publish the model with choreo publish-model)")
+    text = card_path.read_text()
+    start = text.find("## Held-out evaluation")
+    if start < 0:
+        raise ChoreoError(f"{card_path}: has no '## Held-out evaluation' section to update")
+    end = text.find("\n## ", start + 1)
+    end = len(text) if end < 0 else end + 1
+    new = text[:start] + "\n".join(evaluation_section(result)) + "\n\n" + text[end:]
+    (model_dir / "holdout_metrics.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    card_path.write_text(new)
+    return card_path
 
 
 def render_card(summary: dict, data: dict, log: dict, result: dict | None, reproduce: str) -> str:
@@ -88,19 +176,7 @@ def render_card(summary: dict, data: dict, log: dict, result: dict | None, repro
     if val_rows:
         out.append("- validation loss by step: " + ", ".join(f"{r['step']}: {_fmt(r['val_loss'])}"
                                                             for r in val_rows[-8:]))
-    out += ["", "## Held-out evaluation", ""]
-    if result:
-        h = result.get("holdout", {})
-        out += [
-            f"Generated {h.get('samples_per_clip')} motions per validation clip from its own text "
-            f"({h.get('steps')} DDIM steps, guidance {h.get('guidance')}, seed {h.get('seed')}), scored against the "
-            "validation clips. Baselines use the same code. Protocol: 22 joints at 20 fps, 5-s windows — "
-            "FID/Div are not comparable with published numbers (docs/EVALUATION.md).",
-            "",
-            evaluation_table(result),
-        ]
-    else:
-        out.append("Not evaluated yet (run `choreo eval-model`).")
+    out += ["", *evaluation_section(result)]
     out += [
         "",
         "## What it can and cannot do",

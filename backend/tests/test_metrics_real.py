@@ -28,3 +28,30 @@ def test_two_salsa_performances_score_as_real_dance(salsa):
     assert values["bone_max_rel_dev"] < 1e-3  # imported clips are retargeted to fixed bone lengths
     assert values["penetration_frames"] == 0.0  # imported clips stand on the floor
     assert values["skating_motionlcm"] < 0.2
+
+
+MIXED = ([DATA / "cmu" / "salsa" / n for n in ("60_01_scaled.bvh", "61_01_scaled.bvh")]  # one couple
+         + [DATA / "cmu" / "modern" / f"005_0{i}.bvh" for i in range(2, 6)]
+         + [DATA / "cmu" / "charleston"])
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    if not all(p.exists() for p in MIXED):
+        pytest.skip(f"CMU salsa/modern/Charleston files not found under {DATA} (shared data is not shipped)")
+    importers = pytest.importorskip("choreo.importers", reason="choreo.importers is not available")
+    return [m for p in MIXED for m in importers.load_motions(p)]
+
+
+def test_real_vs_real_on_three_cmu_styles_splits_within_each_style(mixed):
+    from choreo.metrics.per_style import style_rows
+
+    out = real_vs_real(mixed)
+    assert out["available"] and out["styles"] == ["charleston", "modern"]
+    assert list(out["omitted"]) == ["salsa"] and "salsa_01" in out["omitted"]["salsa"]
+    assert {p.split("_")[1] for p in out["halves"]["a"]} == {p.split("_")[1] for p in out["halves"]["b"]} == {"5", "93"}
+    rows = style_rows([m for m in mixed if m.style == "modern"][:2], mixed)
+    assert rows["modern"]["available"] and not rows["salsa"]["available"]
+    assert not rows["salsa"]["real_vs_real"]["available"] and "salsa_01" in rows["salsa"]["real_vs_real"]["reason"]
+    assert rows["modern"]["real_vs_real"]["available"] and rows["charleston"]["real_vs_real"]["available"]
+    assert rows["modern"]["reference"]["pops"] == 0 and rows["modern"]["reference"]["hovering_m"] < 0.1

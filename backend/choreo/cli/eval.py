@@ -105,7 +105,8 @@ def format_table(result: dict) -> str:
     for name, b in result.get("baselines", {}).items():
         if b.get("available"):
             vals = ", ".join(f"{k} {_fmt(b['values'].get(k))}" for k in ("fid_k", "fid_g", "div_k", "div_g"))
-            lines.append(f"baseline {name}: {vals}")
+            lines.append(f"baseline {name}: {vals}" + (f" ({b['note']})" if b.get("note") else ""))
+            lines += [f"baseline {name} leaves out {style}: {why}" for style, why in b.get("omitted", {}).items()]
         else:
             lines.append(f"baseline {name}: not available ({b['reason']})")
     if "music" in result:

@@ -128,8 +128,28 @@ def _baselines_table(result: dict) -> str:
     )
     notes = "".join(f"<li>{html.escape(n)}: {html.escape(b['reason'])}</li>"
                     for n, b in cols if not b.get("available"))
+    notes += "".join(f"<li>{html.escape(n)}: {html.escape(b['note'])}</li>" for n, b in cols if b.get("note"))
+    notes += "".join(f"<li>{html.escape(n)} leaves out {html.escape(style)}: {html.escape(why)}</li>"
+                     for n, b in cols for style, why in b.get("omitted", {}).items())
     return (f"<h2>Baselines (same suite code)</h2><table><tr><th>metric</th>{head}</tr>{rows}</table>"
             f"<ul>{notes}</ul>")
+
+
+def _style_table(result: dict) -> str:
+    """The per-style rows (metrics/per_style.py) when the result has them."""
+    if not result.get("per_style"):
+        return ""
+    from choreo.metrics.per_style import TABLE_HEADERS, TABLE_KEYS, fmt, table_rows
+
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in ("style", "set", *TABLE_HEADERS, "note"))
+    rows = "".join(
+        f"<tr><td>{html.escape(style)}</td><td>{html.escape(label)}</td>"
+        + "".join(f"<td>{fmt(values.get(k)) if values else '—'}</td>" for k in TABLE_KEYS)
+        + f"<td class=p>{html.escape(note)}</td></tr>"
+        for style, label, values, note in table_rows(result["per_style"])
+    )
+    return (f"<h2>Per style (each style's generated clips against the real clips of that style)</h2>"
+            f"<table><tr>{head}</tr>{rows}</table>")
 
 
 def _img(path: Path, alt: str) -> str:
@@ -167,6 +187,7 @@ td.p{{font-size:11px;color:#444}}img{{max-width:100%}}</style></head><body>
 <h2>Protocol</h2><ul>{proto}</ul>
 <h2>Metrics</h2>{_metrics_table(result)}
 {_baselines_table(result)}
+{_style_table(result)}
 <h2>Plots</h2>{''.join(_img(p, alt) for p, alt in images)}
 </body></html>
 """
