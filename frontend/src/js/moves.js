@@ -68,7 +68,8 @@ export function initMoves(app) {
         const start = state.song.beats[i];
         const m = byName(p.move);
         out.push({ section: s.index, kind: s.kind, beat: p.beat, song_beat: i, move: p.move, members: p.members,
-          start, end: start + ((m ? m.beats : 4) * 60) / state.song.tempo, pending: !saved.some((q) => same(q, p)) });
+          start, end: start + ((m ? m.beats : 4) * 60) / state.song.tempo, pending: !saved.some((q) => same(q, p)),
+          color: color(p.move) });
       }
     }
     return out;
@@ -105,7 +106,7 @@ export function initMoves(app) {
     $("place-playhead").disabled = !mv.picked || !dance || mv.busy;
     $("moves-undo").hidden = !state.job?.parent;
     timeline.setPlacing(Boolean(mv.picked) && dance);
-    timeline.setMarks(placements().map((p) => ({ start: p.start, end: p.end, label: p.move, color: color(p.move), pending: p.pending })));
+    timeline.setMarks(placements().map((p) => ({ start: p.start, end: p.end, label: p.move, color: p.color, pending: p.pending })));
     timeline.setSelection(sel);
   }
 
@@ -130,7 +131,7 @@ export function initMoves(app) {
       const tempo = m.kind === "key_poses" ? "key poses" : `${Math.round(m.bpm * 10) / 10} BPM`;
       li.innerHTML = `<button type="button" class="pick" aria-pressed="${mv.picked === m.name}"` +
         ` title="pick, then click a beat on the timeline (or drag this row onto it)">${app.escapeHtml(m.name)}</button>` +
-        `<span class="meta">${Math.round(m.beats * 100) / 100} beats · ${tempo}</span>` +
+        `<span class="meta">${m.beats.toFixed(1)} beats · ${tempo}</span>` +
         `<button type="button" class="del" aria-label="delete move ${app.escapeHtml(m.name)}" title="delete from the library">✕</button>`;
       li.querySelector(".pick").disabled = !dance;
       li.querySelector(".pick").addEventListener("click", () => setPicked(mv.picked === m.name ? null : m.name));
