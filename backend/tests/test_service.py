@@ -5,7 +5,9 @@ Checks: a dance job runs to done and every file downloads with its content type;
 order and end with "done"; a regenerated section changes only that section; a non-audio upload gets 422 and an
 oversized one 413 before it is sent whole (declared and chunked); cancel stops a running job; kill -9 mid-job
 and a restart re-run the job and keep the finished ones; jobs beyond the worker limit wait queued; path
-traversal is refused; text → dance answers with the motion; bad parameters are readable 422s.
+traversal is refused; text → dance answers with the motion; bad parameters are readable 422s; point moves: a
+library move from a span of a dance (seconds or bars) and from an uploaded file (never unpickled), placed on a
+section's beat and danced there (other frames unchanged), removed again, and every mistake a clear 4xx.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import pytest
 
 from choreo.config import DEFAULT_MODEL
+from choreo.importers import load_motions
 from choreo.music.demo_song import synthesize, write_demo_song
 
 from service import running_service
@@ -200,6 +203,170 @@ def test_regenerating_a_section_changes_only_it(svc, finished):
     assert httpx.post(f"{base}/{job_id}/sections/99/regenerate", json={}, timeout=30).status_code == 422
     r = httpx.post(f"{base}/{job_id}/sections/1/regenerate", json={"formation": "nope"}, timeout=30)
     assert r.status_code == 422 and "formation" in r.json()["detail"]
+
+
+def _section_beats(ch: dict, k: int) -> list[int]:
+    sec = ch["plan"]["sections"][k]
+    return [i for i, b in enumerate(ch["song"]["beats"]) if sec["start"] - 1e-3 <= b < sec["end"] - 1e-3]
+
+
+def _body_error(a: np.ndarray, b: np.ndarray, own_floor: bool = False) -> float:
+    """Largest joint distance in the body frame; `own_floor`: up to one height offset (a file's floor is its own)."""
+    from choreo.choreography.report import body_frame
+
+    d = body_frame(a) - body_frame(b)
+    if own_floor:
+        d[..., 1] -= np.median(d[..., 1])
+    return float(np.linalg.norm(d, axis=-1).max())
+
+
+def test_moves_from_a_span_and_from_a_file(svc, finished, tmp_path):
+    job_id, _ = finished
+    api = f"{svc.url}/api/v1"
+    ch = httpx.get(f"{api}/choreographies/{job_id}/files/choreography.json", timeout=30).json()
+    beats, tempo, fps = ch["song"]["beats"], ch["song"]["tempo"], ch["fps"]
+    longest = max(range(len(ch["sections"])), key=lambda k: len(_section_beats(ch, k)))
+    i = _section_beats(ch, longest)[4]
+    span = {"name": "span-move", "member": 2, "start": beats[i], "end": beats[i + 4]}
+    r = httpx.post(f"{api}/choreographies/{job_id}/moves", json=span, timeout=60)
+    assert r.status_code == 201, r.text
+    move = r.json()
+    assert move["beats"] == pytest.approx(4.0, abs=0.15) and move["bpm"] == pytest.approx(tempo)
+    assert move["name"] in [m["name"] for m in httpx.get(f"{api}/moves", timeout=30).json()["moves"]]
+    full = httpx.get(f"{api}/moves/span-move", timeout=30).json()
+    joints = np.asarray(full["joints"])
+    a = int(round(beats[i] * fps))
+    assert _body_error(joints, np.asarray(ch["members"][1]["joints"])[a : a + len(joints)]) < 0.01  # member 2's
+    r = httpx.post(f"{api}/choreographies/{job_id}/moves", json={"name": "bar-move", "start_bar": 2, "end_bar": 2},
+                   timeout=60)
+    assert r.status_code == 201 and r.json()["beats"] == pytest.approx(ch["song"]["meter"], abs=0.15), r.text
+    for body, code, word in [
+        (span, 409, "exists already"), ({**span, "name": "../up"}, 422, "not allowed"),
+        ({**span, "name": "m9", "member": 9}, 422, "member"), ({**span, "name": "late", "end": 999.0}, 422, "end 999"),
+        ({**span, "name": "both", "start_bar": 1, "end_bar": 2}, 422, "one of the two"),
+        ({"name": "nobar", "start_bar": 90, "end_bar": 91}, 422, "start_bar 90"),
+    ]:
+        r = httpx.post(f"{api}/choreographies/{job_id}/moves", json=body, timeout=60)
+        assert r.status_code == code and word in r.json()["detail"], (body, r.text)
+    r = httpx.post(f"{api}/choreographies/{'0' * 32}/moves", json=span, timeout=30)
+    assert r.status_code == 404
+    # An uploaded motion file: the dance's own BVH of member 1, cropped to the same 4 beats at the song's tempo.
+    bvh = httpx.get(f"{api}/choreographies/{job_id}/files/member_01.bvh", timeout=30).content
+    form = {"name": "from-bvh", "start": str(beats[i]), "end": str(beats[i + 4]), "bpm": str(tempo)}
+    r = httpx.post(f"{api}/moves", data=form, files={"file": ("my dance.bvh", bvh)}, timeout=60)
+    assert r.status_code == 201, r.text
+    assert r.json()["source"] == "my dance.bvh" and r.json()["beats"] == pytest.approx(4.0, abs=0.15)
+    got = np.asarray(httpx.get(f"{api}/moves/from-bvh", timeout=30).json()["joints"])
+    (tmp_path / "member_01.bvh").write_bytes(bvh)
+    read = load_motions(tmp_path / "member_01.bvh")[0].joints  # the file as choreo reads it (BVH's own rounding)
+    assert _body_error(got, read[a : a + len(got)], own_floor=True) < 0.01
+    # A pickle is never unpickled: loading it would create the marker file.
+    marker = tmp_path / "unpickled"
+    evil = tmp_path / "results.npy"
+    np.save(evil, np.array([_Touch(str(marker))], dtype=object), allow_pickle=True)
+    for name, content, code, word in [
+        ("results.npy", evil.read_bytes(), 422, "results.npy"), ("notes.txt", b"hello", 422, "a move file is"),
+        ("broken.bvh", b"HIERARCHY\nROOT x {", 422, "broken.bvh"), ("huge.bvh", b"0" * (5 << 20), 413, "limit"),
+    ]:
+        r = httpx.post(f"{api}/moves", data={"name": "bad"}, files={"file": (name, content)}, timeout=60)
+        assert r.status_code == code and word in r.json()["detail"], (name, r.text)
+        assert str(svc.data_dir) not in r.json()["detail"]  # our paths stay ours
+    assert not marker.exists()
+    assert "bad" not in [m["name"] for m in httpx.get(f"{api}/moves", timeout=30).json()["moves"]]
+    # Delete: gone from the library; an unknown name is 404.
+    assert httpx.delete(f"{api}/moves/bar-move", timeout=30).status_code == 200
+    r = httpx.delete(f"{api}/moves/bar-move", timeout=30)
+    assert r.status_code == 404 and "no move named 'bar-move'" in r.json()["detail"]
+    assert httpx.get(f"{api}/moves/bar-move", timeout=30).status_code == 404
+    for name in ("span-move", "from-bvh"):  # the library as it was: other tests expect it empty
+        assert httpx.delete(f"{api}/moves/{name}", timeout=30).status_code == 200
+
+
+class _Touch:
+    """Unpickling this creates a file: proof that something was unpickled."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):  # noqa: ANN204
+        return (open, (self.path, "w"))
+
+
+def test_a_placed_move_is_danced_on_its_beat_then_removed(svc, finished):
+    from choreo.choreography.moves import Move, retime
+    from choreo.music.song import Song
+
+    job_id, _ = finished
+    api = f"{svc.url}/api/v1"
+    base = f"{api}/choreographies"
+    ch = httpx.get(f"{base}/{job_id}/files/choreography.json", timeout=30).json()
+    beats, fps = ch["song"]["beats"], ch["fps"]
+    chorus = next((k for k, s in enumerate(ch["sections"]) if s["kind"] == "chorus" and k > 0),
+                  max(range(1, len(ch["sections"])), key=lambda k: len(_section_beats(ch, k))))
+    idx = _section_beats(ch, chorus)
+    if "span-move" not in [m["name"] for m in httpx.get(f"{api}/moves", timeout=30).json()["moves"]]:
+        i = idx[0]
+        r = httpx.post(f"{base}/{job_id}/moves", json={"name": "span-move", "start": beats[i], "end": beats[i + 4]},
+                       timeout=60)
+        assert r.status_code == 201, r.text
+    long = {"name": "long-move", "start": 0.0, "end": beats[min(len(beats) - 1, len(idx) + 2)]}
+    assert httpx.post(f"{base}/{job_id}/moves", json=long, timeout=60).status_code == 201
+    points = f"{base}/{job_id}/sections/{chorus}/points"
+    # Checked first (dry run): the placement as it would be danced, on the song's beat, for every member.
+    r = httpx.put(points, json={"points": [{"move": "span-move", "beats": [5]}], "dry_run": True}, timeout=30)
+    assert r.status_code == 200, r.text
+    planned = r.json()["placements"]
+    assert sorted(p["member"] for p in planned) == [0, 1, 2] and {p["beat"] for p in planned} == {idx[4]}
+    n = len(idx)
+    for body, word in [
+        ({"move": "nope", "beats": [5]}, "unknown move 'nope'"),
+        ({"move": "span-move", "beats": [n + 3]}, "past the section's end"),
+        ({"move": "span-move", "beats": [n - 2]}, "past the section's end ("),
+        ({"move": "long-move", "beats": [5]}, "longer than section"),
+        ({"move": "span-move", "beats": [1]}, "where a section danced again on its own joins"),
+        ({"move": "span-move", "beats": [5], "members": [4]}, "member 4 does not exist"),
+        ({"move": "span-move", "bars": [2], "beats": [5]}, "one of the two"),
+    ]:
+        r = httpx.post(points, json={**body, "dry_run": True}, timeout=30)
+        assert r.status_code == 422 and word in r.json()["detail"], (body, r.text)
+    r = httpx.put(points, json={"points": [{"move": "span-move", "beats": [5]}, {"move": "span-move", "beats": [7]}],
+                                "dry_run": True}, timeout=30)
+    assert r.status_code == 422 and "overlapping" in r.json()["detail"]
+    assert httpx.put(f"{base}/{'0' * 32}/sections/{chorus}/points", json={"points": []}, timeout=30).status_code == 404
+    assert httpx.put(f"{base}/{job_id}/sections/99/points", json={"points": []}, timeout=30).status_code == 422
+    # Placed for real: a new job whose parent is the dance; the move on beat 5, the member's poses the move's.
+    r = httpx.post(points, json={"move": "span-move", "beats": [5], "members": [1, 3]}, timeout=30)
+    assert r.status_code == 202 and r.json()["parent"] == job_id, r.text
+    placed_id = r.json()["id"]
+    job = wait_for(svc, placed_id)
+    assert job["status"] == "done" and job["kind"] == "regenerate", job["error"]
+    new = httpx.get(f"{base}/{placed_id}/files/choreography.json", timeout=30).json()
+    assert new["plan"]["sections"][chorus]["points"] == [{"move": "span-move", "bars": [], "beats": [5],
+                                                          "members": [1, 3]}]
+    move = Move.from_dict(httpx.get(f"{api}/moves/span-move", timeout=30).json())
+    song = Song.from_dict(new["song"])
+    rows = [p for p in new["points"] if p["section"] == chorus]
+    assert sorted(p["member"] for p in rows) == [0, 2]
+    for p in rows:
+        assert p["beat"] == idx[4] and abs(p["start_frame"] - beats[idx[4]] * fps) <= 1.0
+        _, offsets, expected = retime(move, song.beats, p["beat"], song.tempo)
+        got = np.asarray(new["members"][p["member"]]["joints"])[p["start_frame"] + offsets]
+        assert _body_error(got, expected) < 0.01, p
+    a, b = ch["sections"][chorus]["start_frame"], ch["sections"][chorus]["end_frame"]
+    for before, after in zip(ch["members"], new["members"], strict=True):
+        x, y = np.asarray(before["joints"]), np.asarray(after["joints"])
+        assert np.array_equal(x[:a], y[:a]) and np.array_equal(x[b:], y[b:])  # every other frame
+    # Removed again: the section is danced without it.
+    assert httpx.delete(f"{base}/{placed_id}/sections/{chorus}/points/3", timeout=30).status_code == 404
+    r = httpx.delete(f"{base}/{placed_id}/sections/{chorus}/points/0", timeout=30)
+    assert r.status_code == 202, r.text
+    job = wait_for(svc, r.json()["id"])
+    assert job["status"] == "done" and job["parent"] == placed_id, job["error"]
+    gone = httpx.get(f"{base}/{job['id']}/files/choreography.json", timeout=30).json()
+    assert gone["plan"]["sections"][chorus]["points"] == []
+    assert not [p for p in gone["points"] if p["section"] == chorus]
+    for name in ("span-move", "long-move"):
+        assert httpx.delete(f"{api}/moves/{name}", timeout=30).status_code == 200
 
 
 def test_non_audio_upload_gets_422(svc, tmp_path):

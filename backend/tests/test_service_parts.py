@@ -154,7 +154,10 @@ def test_the_server_process_never_imports_torch():
     import subprocess
     import sys
 
-    code = ("import sys, choreo.api.app, choreo.api.routes, choreo.api.models, choreo.api.uploads; "
+    # with what the request handlers import when they run: the move library, placements, move files' readers
+    code = ("import sys, choreo.api.app, choreo.api.routes, choreo.api.models, choreo.api.uploads, choreo.api.moves, "
+            "choreo.choreography.moves, choreo.choreography.points, choreo.choreography.plan, choreo.importers, "
+            "choreo.formats.motion_json, choreo.choreography.beat_sync, choreo.foot_contact, choreo.music.analyze; "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1]).returncode == 0, \
         "the service's request side imports torch (it belongs in the workers only)"

@@ -4,7 +4,8 @@ Debian's chromium (no browser download) is driven by Playwright for Python. One 
 uploaded through the page and danced by 2 members; the page must then play it with the animation's time
 taken from the one <audio> element, draw the group on a WebGL canvas, show the song's sections on the
 timeline, regenerate one section only (undo goes back), refuse a non-audio file with the server's message,
-and open a job from its own address.
+open a job from its own address, mark a span of the dance as a library move, and place a move on a chorus beat
+(click, keyboard, drop; remove one), regenerate, and dance the move exactly there.
 """
 
 from __future__ import annotations
@@ -21,10 +22,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from choreo.choreography.plan import make_plan
+from choreo.choreography.moves import Move, retime
+from choreo.choreography.plan import Plan, make_plan
+from choreo.choreography.points import regenerate_edges
+from choreo.choreography.report import body_frame
 from choreo.config import DEFAULT_MODEL
 from choreo.music.analyze import analyze
 from choreo.music.demo_song import synthesize, write_demo_song
+from choreo.music.song import Song
 
 CHROMIUM = Path("/usr/bin/chromium")
 DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
@@ -412,3 +417,195 @@ def test_formations_chosen_in_the_make_form_land_on_their_sections(song):
         assert (plan.sections[repeat].repeat_of is None) == own
         if not own:
             assert plan.sections[repeat].formation == chosen[first]
+
+
+# ---------------------------------------------------------------- point moves
+
+
+def _post_json(url: str, body: dict) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def _beats_of(ch: dict, k: int) -> list[int]:
+    sec = ch["plan"]["sections"][k]
+    return [i for i, b in enumerate(ch["song"]["beats"]) if sec["start"] - 1e-3 <= b < sec["end"] - 1e-3]
+
+
+def _body_error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(body_frame(a) - body_frame(b), axis=-1).max())
+
+
+def _moves_page(browser, base: str, job: str, errors: list[str]):
+    page = _page(browser, errors)
+    page.goto(f"{base}/?job={job}")
+    page.wait_for_function("window.studio.ready")
+    page.click("#tabs [data-tab=moves]")
+    return page
+
+
+def _timeline_point(page, t: float, dx: float = 0.0, y: float = 0.6) -> tuple[float, float]:
+    box = page.locator("#timeline").bounding_box()
+    return box["x"] + page.evaluate("(t) => studio.timeX(t)", t) + dx, box["y"] + box["height"] * y
+
+
+def _shift_drag(page, t0: float, t1: float) -> None:
+    x0, y = _timeline_point(page, t0, 2.0)
+    x1, _ = _timeline_point(page, t1, -2.0)
+    page.keyboard.down("Shift")
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    page.mouse.move(x1, y, steps=6)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+
+
+def test_marking_a_span_of_the_dance_creates_a_library_move(browser, studio):
+    _, base, job, _ = studio
+    ch = _choreography(base, job)
+    beats, fps = ch["song"]["beats"], ch["fps"]
+    k = max(range(len(ch["sections"])), key=lambda i: len(_beats_of(ch, i)))
+    idx = _beats_of(ch, k)
+    t0, t1 = beats[idx[2]], beats[idx[6]]
+    errors: list[str] = []
+    page = _moves_page(browser, base, job, errors)
+    _shift_drag(page, t0, t1)  # a few pixels inside the span: the ends snap to the beats
+    assert page.evaluate("studio.selection()") == pytest.approx([t0, t1], abs=1e-6)
+    assert "4 beats selected" in page.inner_text("#selection-info")
+    page.fill("#mark-name", "hook")
+    page.select_option("#mark-member", "2")
+    page.click("#mark-move")
+    page.wait_for_selector("#move-list li[data-move=hook]")
+    listed = {m["name"]: m for m in _get_json(f"{base}/api/v1/moves")["moves"]}
+    assert listed["hook"]["beats"] == pytest.approx(4.0, abs=0.15)
+    assert listed["hook"]["bpm"] == pytest.approx(ch["song"]["tempo"])
+    assert "4.0 beats" in page.inner_text("#move-list li[data-move=hook]")
+    joints = np.asarray(_get_json(f"{base}/api/v1/moves/hook")["joints"])
+    a = int(round(t0 * fps))
+    assert _body_error(joints, np.asarray(ch["members"][1]["joints"])[a : a + len(joints)]) < 0.01  # member 2's
+    # The same span under a name that is no name: the server's sentence is on the page, nothing is added.
+    page.keyboard.press("Escape")
+    _shift_drag(page, t0, t1)
+    page.fill("#mark-name", "../hook")
+    page.click("#mark-move")
+    page.wait_for_selector("#moves-error:not([hidden])")
+    assert "is not allowed" in page.inner_text("#moves-error")
+    assert sorted(m["name"] for m in _get_json(f"{base}/api/v1/moves")["moves"]) == sorted(listed)
+    assert errors == []
+    page.close()
+
+
+def _free_beat(ch: dict, k: int, frames: int, after: int = 1) -> int:
+    """The first beat (from `after`, counted from 1 in section k) where a move of `frames` frames can be danced
+    by regenerating section k alone (clear of the frames that join it to its neighbours)."""
+    song, plan, fps = Song.from_dict(ch["song"]), Plan.from_dict(ch["plan"]), ch["fps"]
+    edges = regenerate_edges(song, plan, k, fps)
+    lo = edges["start"][1] if "start" in edges else 0
+    hi = edges["end"][0] if "end" in edges else ch["frames"]
+    end = ch["sections"][k]["end_frame"]
+    for n, i in enumerate(_beats_of(ch, k), start=1):
+        f = int(round(song.beats[i] * fps))
+        if n >= after and f >= lo + 1 and f + frames < min(hi, end) - 1:
+            return n
+    raise AssertionError(f"no beat of section {k} fits a {frames}-frame move")
+
+
+def test_a_move_placed_on_a_chorus_beat_is_danced_there(browser, studio):
+    _, base, job, _ = studio
+    ch = _choreography(base, job)
+    beats, fps, tempo = ch["song"]["beats"], ch["fps"], ch["song"]["tempo"]
+    plan = ch["plan"]["sections"]
+    # The move: 4 beats of member 1 (made through the service here; the page's own marking is tested above).
+    src = _beats_of(ch, max(range(len(plan)), key=lambda i: len(_beats_of(ch, i))))[1]
+    status, made = _post_json(f"{base}/api/v1/choreographies/{job}/moves",
+                              {"name": "wave", "member": 1, "start": beats[src], "end": beats[src + 4]})
+    assert status == 201, made
+    move = Move.from_dict(_get_json(f"{base}/api/v1/moves/wave"))
+    frames = int(round(move.beats * 60.0 / tempo * fps))
+    chorus = next(i for i, s in enumerate(plan) if s["kind"] == "chorus" and s["repeat_of"] is None)
+    repeat = next(i for i, s in enumerate(plan) if s["repeat_of"] == chorus)
+    idx = _beats_of(ch, chorus)
+    beat = _free_beat(ch, chorus, frames, after=2)
+    t = beats[idx[beat - 1]]
+    errors: list[str] = []
+    page = _moves_page(browser, base, job, errors)
+    page.wait_for_selector("#move-list li[data-move=wave]")
+    assert "wave" in [m["name"] for m in page.evaluate("studio.moves()")]
+    page.click("#move-list li[data-move=wave] .pick")
+    assert page.get_attribute("#move-list li[data-move=wave] .pick", "aria-pressed") == "true"
+    page.mouse.click(*_timeline_point(page, t, 3.0))  # a little after the beat: it snaps to it
+    page.wait_for_function("studio.placements().length === 1")
+    (p,) = page.evaluate("studio.placements()")
+    assert (p["section"], p["beat"], p["move"], p["pending"]) == (chorus, beat, "wave", True)
+    assert p["start"] == pytest.approx(t)
+    # Drawn on the timeline: the move's box in the lane under the sections, nowhere else in the lane.
+    img = _pixels(page.locator("#timeline").screenshot())
+    rgb = np.array([int(p["color"][i:i + 2], 16) for i in (1, 3, 5)])
+    x_in = int(page.evaluate("(t) => studio.timeX(t)", (p["start"] + p["end"]) / 2))
+    x_out = int(page.evaluate("(t) => studio.timeX(t)", (plan[0]["start"] + plan[0]["end"]) / 2))
+    lane = slice(38, 50)
+    assert _same_hue(img[lane, x_in - 3 : x_in + 4], rgb).sum() > 10
+    assert _same_hue(img[lane, x_out - 3 : x_out + 4], rgb).sum() == 0
+    # The keyboard: P at the playhead places it on the repeat; its ✕ removes it again.
+    r_beat = _free_beat(ch, repeat, frames, after=2)
+    page.evaluate("(t) => studio.seek(t)", beats[_beats_of(ch, repeat)[r_beat - 1]])
+    page.focus("#timeline")
+    page.keyboard.press("p")
+    page.wait_for_function("studio.placements().length === 2")
+    page.locator(f"#placement-list li[data-section='{repeat}'] .rm").click()
+    page.wait_for_function("studio.placements().length === 1")
+    # Dropped on the timeline (a real DataTransfer, as a drag from the library makes): placed, then removed.
+    x, y = _timeline_point(page, beats[_beats_of(ch, repeat)[r_beat - 1]])
+    page.evaluate("""([x, y]) => {
+        const dt = new DataTransfer();
+        dt.setData('application/x-choreo-move', 'wave');
+        const c = document.getElementById('timeline');
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+            const init = { dataTransfer: dt, bubbles: true, cancelable: true, clientX: x, clientY: y };
+            c.dispatchEvent(new DragEvent(type, init));
+        }
+    }""", [x, y])
+    page.wait_for_function("studio.placements().length === 2")
+    assert {q["section"] for q in page.evaluate("studio.placements()")} == {chorus, repeat}
+    page.locator(f"#placement-list li[data-section='{repeat}'] .rm").click()
+    page.wait_for_function("studio.placements().length === 1")
+    # A beat the move cannot start on (it would run past the chorus's end): the server's sentence, no placement.
+    page.mouse.click(*_timeline_point(page, beats[idx[-1]]))
+    page.wait_for_selector("#moves-error:not([hidden])")
+    assert "past the section's end" in page.inner_text("#moves-error")
+    assert len(page.evaluate("studio.placements()")) == 1
+    # Regenerate: a new job whose parent is the open dance; it opens when done.
+    page.keyboard.press("Escape")
+    page.click("#moves-regenerate")
+    page.wait_for_function(f"window.studio.jobId !== '{job}' && window.studio.ready", timeout=300_000)
+    new_id = page.evaluate("window.studio.jobId")
+    record = _get_json(f"{base}/api/v1/choreographies/{new_id}")
+    assert record["parent"] == job and record["status"] == "done" and record["kind"] == "regenerate"
+    new = _choreography(base, new_id)
+    assert new["plan"]["sections"][chorus]["points"] == [{"move": "wave", "bars": [], "beats": [beat],
+                                                          "members": None}]
+    rows = [q for q in new["points"] if q["section"] == chorus]
+    assert sorted(q["member"] for q in rows) == list(range(MEMBERS))
+    song = Song.from_dict(new["song"])
+    for q in rows:  # on that beat (within a frame), every member's poses the move's, within 1 cm
+        assert q["beat"] == idx[beat - 1] and abs(q["start_frame"] - t * fps) <= 1.0
+        _, offsets, expected = retime(move, song.beats, q["beat"], song.tempo)
+        got = np.asarray(new["members"][q["member"]]["joints"])[q["start_frame"] + offsets]
+        assert _body_error(got, expected) < 0.01, q
+    a0, a1 = ch["sections"][chorus]["start_frame"], ch["sections"][chorus]["end_frame"]
+    for before, after in zip(ch["members"], new["members"], strict=True):
+        b, a = np.asarray(before["joints"]), np.asarray(after["joints"])
+        assert np.array_equal(b[:a0], a[:a0]) and np.array_equal(b[a1:], a[a1:])  # every other frame
+    (p,) = page.evaluate("studio.placements()")
+    assert (p["section"], p["beat"], p["pending"]) == (chorus, beat, False)  # danced now
+    # Undo: back to the version without the move.
+    page.click("#moves-undo")
+    page.wait_for_function(f"window.studio.jobId === '{job}' && window.studio.ready")
+    assert page.evaluate("studio.placements()") == []
+    assert errors == []
+    page.close()

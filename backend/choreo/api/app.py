@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import choreo
+from choreo.api.moves import router as moves_router
 from choreo.api.routes import router
 from choreo.api.settings import ServiceSettings, load_service_settings
 from choreo.api.store import JobStore
@@ -68,6 +69,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                               "glTF, JSON, MP4). Every job survives a server restart. See docs/API.md.")
     app.state.settings = settings
     app.include_router(router)
+    app.include_router(moves_router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

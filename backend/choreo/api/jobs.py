@@ -157,10 +157,14 @@ def _dance(ctx: JobContext, settings: ServiceSettings, models: Models, work: Pat
           progress=ctx.staged(spans))
 
 
-def edit_section(plan, index: int, prompt: str | None, formation: str | None):  # noqa: ANN001, ANN201
-    """The plan with section `index` danced on its own (its prompt/formation changed if given). Sections that
-    repeated it keep their motion: the earliest of them becomes the one the others repeat."""
+def edit_section(plan, index: int, prompt: str | None, formation: str | None,  # noqa: ANN001, ANN201
+                 points: list[dict] | None = None):
+    """The plan with section `index` danced on its own (its prompt/formation/point moves changed if given;
+    `points` as plan.json writes them). Sections that repeated it keep their motion: the earliest of them
+    becomes the one the others repeat."""
     import copy
+
+    from choreo.choreography.plan import PointPlan
 
     plan = copy.deepcopy(plan)
     sec = plan.sections[index]
@@ -175,6 +179,9 @@ def edit_section(plan, index: int, prompt: str | None, formation: str | None):  
         sec.prompt = prompt
     if formation is not None:
         sec.formation = formation
+    if points is not None:
+        sec.points = [PointPlan(move=p["move"], bars=list(p.get("bars") or []), beats=list(p.get("beats") or []),
+                                members=None if p.get("members") is None else list(p["members"])) for p in points]
     return plan
 
 
@@ -190,7 +197,8 @@ def _regenerate(ctx: JobContext, settings: ServiceSettings, models: Models, work
     if not (parent_files / "choreography.json").is_file():
         raise ChoreoError("the choreography this job regenerates no longer exists (deleted?)")
     previous = Choreography.load(parent_files / "choreography.json")
-    plan = edit_section(Plan.load(parent_files / "plan.json"), p["section"], p.get("prompt"), p.get("formation"))
+    plan = edit_section(Plan.load(parent_files / "plan.json"), p["section"], p.get("prompt"), p.get("formation"),
+                        p.get("points"))
     planned = plan_dance(_song(ctx), plan=plan, regenerate=p["section"], previous=previous,
                          max_minutes=settings.max_song_minutes)
     planned.plan.save(work / "plan.json")

@@ -250,19 +250,26 @@ async def regenerate_section(request: Request, job_id: str, index: int,
             formation_spots(body.formation, plan.members)
         except ChoreoError as exc:
             raise HTTPException(422, f"formation: {exc}") from None
+    params = {"section": index, "prompt": body.prompt, "formation": body.formation,
+              "seed": body.seed if body.seed is not None else random.randrange(MAX_SEED),
+              "model": parent.params.get("model")}
+    return await queue_regenerate(request, parent, params)
+
+
+async def queue_regenerate(request: Request, parent: Job, params: dict) -> JSONResponse:
+    """202: a "regenerate" job of the finished `parent` (its own copy of the song) with `params` (section, and
+    what changes in it: prompt, formation, points; seed, model)."""
+    settings = _settings(request)
+    song = song_file(job_dir(settings, parent.id))
+    if song is None:
+        raise HTTPException(409, "the choreography's song is missing")
     store = _store(request)
     new_id = store.new_id()
     folder = job_dir(settings, new_id)
     folder.mkdir(parents=True)
-    song = song_file(job_dir(settings, job_id))
-    if song is None:
-        raise HTTPException(409, "the choreography's song is missing")
     await run_in_threadpool(shutil.copyfile, song, folder / song.name)  # the new job owns its song
-    params = {"section": index, "prompt": body.prompt, "formation": body.formation,
-              "seed": body.seed if body.seed is not None else random.randrange(MAX_SEED),
-              "model": parent.params.get("model")}
-    job = _queue(request, "regenerate", params, song_name=parent.song_name, parent=job_id, job_id=new_id)
-    return JSONResponse({"id": job.id, "status": job.status, "parent": job_id}, status_code=202,
+    job = _queue(request, "regenerate", params, song_name=parent.song_name, parent=parent.id, job_id=new_id)
+    return JSONResponse({"id": job.id, "status": job.status, "parent": parent.id}, status_code=202,
                         headers={"location": f"/api/v1/choreographies/{job.id}"})
 
 

@@ -35,7 +35,7 @@ from choreo.choreography.choreography import Choreography
 from choreo.choreography.formations import assign_members, formation_spots, smootherstep, transition_paths
 from choreo.choreography.moves import Move, move_contacts
 from choreo.choreography.plan import Plan, SectionPlan
-from choreo.choreography.points import Placement, resolve_points
+from choreo.choreography.points import Placement, resolve_points, section_frames, transition_half
 from choreo.errors import ChoreoError
 from choreo.foot_contact import ground, lock_feet
 from choreo.generate import Generator
@@ -95,16 +95,6 @@ class _Draft:
     def __post_init__(self) -> None:
         if self.fixed is None:
             self.fixed = np.zeros(len(self.joints), bool)
-
-
-def section_frames(song: Song, plan: Plan, fps: float = FPS) -> list[tuple[int, int]]:
-    """Frame span [a, b) of every section on the song's frame grid."""
-    total = int(round(song.duration * fps))
-    spans = []
-    for s in plan.sections:
-        a, b = int(round(s.start * fps)), min(total, int(round(s.end * fps)))
-        spans.append((a, b))
-    return spans
 
 
 def _material_key(s: SectionPlan) -> int:
@@ -366,11 +356,13 @@ class Composer:
                 work.append((key, variant, m, self._point_job(song, m, ps, spans[key][0], sec.prompt)))
         targets = [(np.where(job.known[:, None], job.joints[:, 0, [0, 2]], job.root_xz),
                     np.where(job.known, facing_angles(job.joints), job.root_yaw)) for *_, job in work]
+        # The moves' own frames: a repair inside the fill freezes its context too (job.frozen grows), which must
+        # not make the whole material count as a move.
+        moves_only = [job.frozen.copy() for *_, job in work]
         self._fill([w[-1] for w in work], self.settings.seed * 7919 + 5, "points", progress)
-        for (key, variant, m, job), (xz, yaw) in zip(work, targets, strict=True):
+        for (key, variant, m, job), (xz, yaw), fixed in zip(work, targets, moves_only, strict=True):
             _undrift(job, xz, yaw)
             sec = plan.sections[key]
-            fixed = job.frozen.copy()
             joints = _lock_outside(job.joints, job.contacts, fixed)
             contacts = job.contacts
             if self.settings.beat_sync:  # the in-painted frames onto the beat, the moves untouched
@@ -463,10 +455,7 @@ class Composer:
     # ---- 4: transitions --------------------------------------------------------------------------
     def transition_half(self, song: Song, spans: list[tuple[int, int]], i: int) -> int:
         """Frames regenerated on each side of boundary i (between sections i-1 and i)."""
-        bar = song.meter * 60.0 / max(song.tempo, 1e-6) * self.fps
-        h = min(int(round(self.settings.transition_bars * bar)), int(bar) - RAMP)
-        shortest = min(spans[i - 1][1] - spans[i - 1][0], spans[i][1] - spans[i][0])
-        return max(2, min(h, shortest // 3, (self.window - 2 * 8) // 2 - 1))
+        return transition_half(song, spans, i, self.fps, self.settings.transition_bars, self.window)
 
     def gap(self, song: Song, spans: list[tuple[int, int]], i: int) -> tuple[int, int]:
         """Frames [g0, g1) regenerated at boundary i: centred on it, or — where point moves lie — the free

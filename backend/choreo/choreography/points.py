@@ -5,6 +5,10 @@ placement of `choreo dance --point-move NAME` (bar 1, 5, 9 ... of every chorus, 
 the song's beats from its start beat (`moves.retime`) and the frames it fixes. A placement names a move the
 library holds, starts on a beat inside its section and ends by the section's end (so by the song's end);
 one member's moves in a section do not overlap. Every mistake is one line naming section and placement.
+
+`section_frames` and `transition_half` are the frame grid the composer dances on (numpy only, so the service can
+check a placement before it queues a job); `check_regenerate_room` refuses a placement that a section danced
+anew on its own (`Composer.regenerate`) could not keep, because it lies where the section joins its neighbours.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 from choreo.choreography.moves import Move, move_span, retime
 from choreo.choreography.plan import Plan, PointPlan
 from choreo.errors import ChoreoError
+from choreo.infill import RAMP
 from choreo.music.song import Song
 from choreo.skeleton import FPS
 
@@ -45,6 +50,68 @@ class Placement:
         return {"section": self.section, "move": self.move.name, "kind": self.move.kind, "member": self.member,
                 "beat": self.beat, "delay_beats": self.delay_beats, "start_frame": first,
                 "end_frame": first + self.length, "fixed_frames": [int(f) for f in first + self.offsets]}
+
+
+def section_frames(song: Song, plan: Plan, fps: float = FPS) -> list[tuple[int, int]]:
+    """Frame span [a, b) of every section on the song's frame grid."""
+    total = int(round(song.duration * fps))
+    spans = []
+    for s in plan.sections:
+        a, b = int(round(s.start * fps)), min(total, int(round(s.end * fps)))
+        spans.append((a, b))
+    return spans
+
+
+def transition_half(song: Song, spans: Sequence[tuple[int, int]], i: int, fps: float = FPS,
+                    transition_bars: float = 0.5, window: int | None = None) -> int:
+    """Frames regenerated on each side of boundary i (between sections i-1 and i): `transition_bars` bars, less
+    than a bar by the soft edge, at most a third of the shorter section and (with the model's `window`) what one
+    window holds beside its context."""
+    bar = song.meter * 60.0 / max(song.tempo, 1e-6) * fps
+    h = min(int(round(transition_bars * bar)), int(bar) - RAMP)
+    shortest = min(spans[i - 1][1] - spans[i - 1][0], spans[i][1] - spans[i][0])
+    if window is not None:
+        h = min(h, (window - 2 * 8) // 2 - 1)
+    return max(2, min(h, shortest // 3))
+
+
+def regenerate_edges(song: Song, plan: Plan, index: int, fps: float = FPS, transition_bars: float = 0.5,
+                     window: int | None = None) -> dict[str, tuple[int, int]]:
+    """The frames [lo, hi) at the "start" and "end" of section `index` that join it to its neighbours when it
+    is danced anew on its own (two transition halves each; none at the song's ends): no point move may lie there."""
+    spans = section_frames(song, plan, fps)
+    a, b = spans[index]
+    out = {}
+    if index > 0:
+        out["start"] = (a, a + 2 * transition_half(song, spans, index, fps, transition_bars, window))
+    if index + 1 < len(spans):
+        out["end"] = (b - 2 * transition_half(song, spans, index + 1, fps, transition_bars, window), b)
+    return out
+
+
+def check_regenerate_room(song: Song, plan: Plan, index: int, placements: Sequence[Placement], fps: float = FPS,
+                          transition_bars: float = 0.5, window: int | None = None) -> None:
+    """ChoreoError when a placement of section `index` lies where the section, danced anew on its own, joins its
+    neighbours (`regenerate_edges`), naming the first beat a move may start on."""
+    edges = regenerate_edges(song, plan, index, fps, transition_bars, window)
+    sec = plan.sections[index]
+    starts = [int(round(song.beats[k] * fps)) for k in _section_beats(song, sec.start, sec.end)]
+    for p in placements:
+        if p.section != index:
+            continue
+        frames = np.asarray(p.to_dict(song.tempo, fps)["fixed_frames"])
+        for side, (lo, hi) in edges.items():
+            if not np.any((frames >= lo) & (frames < hi)):
+                continue
+            if side == "start":
+                ok = next((k + 1 for k, f in enumerate(starts) if f >= hi), None)
+                hint = f"start it on beat {ok} of the section or later" if ok else "the section is too short for it"
+            else:
+                hint = "start it earlier"
+            where = "first" if side == "start" else "last"
+            raise ChoreoError(f"section {index}: move {p.move.name!r} on beat {p.at_beat + 1} of the section lies in "
+                              f"its {where} {(hi - lo) / fps:.1f} s, where a section danced again on its own joins its "
+                              f"neighbour; {hint} (or dance the whole plan anew)")
 
 
 def _section_beats(song: Song, start: float, end: float) -> np.ndarray:

@@ -80,6 +80,25 @@ export const remove = (id, kind = "dance") => request(at(kind, id), { method: "D
 /** Dance section k again (new job whose parent is id); body {prompt?, formation?, seed?}. */
 export const regenerate = (id, k, body) => postJson(`choreographies/${encodeURIComponent(id)}/sections/${k}/regenerate`, body);
 
+// Point moves: the library, and a dance's placements (each edit is a regenerate job of one section).
+export const moves = () => json("moves");
+export const move = (name) => json(`moves/${encodeURIComponent(name)}`);
+export const removeMove = (name) => json(`moves/${encodeURIComponent(name)}`, { method: "DELETE" });
+/** A move from one member's span of dance `id`: body {name, member, start, end} (seconds) → the move. */
+export const moveFromDance = (id, body) => postJson(`choreographies/${encodeURIComponent(id)}/moves`, body);
+/** A move from a motion file: fields {name, start?, end?, bpm?} → the move. */
+export function uploadMove(file, fields) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined && value !== null && value !== "") form.append(key, String(value));
+  return json("moves", { method: "POST", body: form });
+}
+/** Set section k's placements: {points: [{move, beats|bars, members}], dry_run?} → the new job {id, parent}, or with
+ * dry_run the placements as they would be danced. */
+export const setPoints = (id, k, body) => json(`choreographies/${encodeURIComponent(id)}/sections/${k}/points`, {
+  method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+});
+
 /** Text → dance: 200 with the finished job and its "motions" (each a motion.json), or 202 {id} to follow. */
 export async function motion(body) {
   const response = await request("motions", {

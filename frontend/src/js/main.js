@@ -9,6 +9,7 @@ import { initMake } from "./make.js";
 import { initEdit } from "./edit.js";
 import { initFiles, initJobs } from "./panels.js";
 import { initMotion } from "./motion.js";
+import { initMoves } from "./moves.js";
 
 const $ = (id) => document.getElementById(id);
 const audio = $("song");
@@ -469,6 +470,7 @@ initEdit(app);
 initFiles(app);
 initJobs(app);
 initMotion(app);
+initMoves(app);
 
 // ---------------------------------------------------------------- start
 

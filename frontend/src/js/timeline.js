@@ -1,5 +1,7 @@
 // The timeline: the song's waveform, beats, bars, 8-counts and sections (coloured by label, named by kind),
-// the playhead at the audio's time, a looped section shaded. Click to seek, wheel to zoom, drag to scroll.
+// the playhead at the audio's time, a looped section shaded, point-move placements as boxes in a lane under
+// the sections, a selected span. Click to seek, wheel to zoom, drag to scroll; Shift-drag selects beats; while
+// a move is picked a click places it (snapped to the nearest beat); a move dragged from the Moves panel drops.
 // The waveform is drawn from the song decoded with WebAudio (for drawing only; the music plays from the
 // page's one <audio> element).
 
@@ -33,14 +35,22 @@ export function eightCounts(beats, sections, meter = 4) {
   return counts;
 }
 
-const RULER = 16, BANDS = 22;
+const RULER = 16, BANDS = 22, LANE = 16;
+export const MOVE_MIME = "application/x-choreo-move";
 
 export class Timeline {
-  constructor(canvas, { onSeek, onPick = null }) {
+  constructor(canvas, { onSeek, onPick = null, onPlace = null, onSelect = null, onDropMove = null }) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.onSeek = onSeek;
     this.onPick = onPick; // double click: the time picked (the page loops the section there)
+    this.onPlace = onPlace; // a click while placing: the beat's time
+    this.onSelect = onSelect; // a Shift-drag: [start, end] on beats
+    this.onDropMove = onDropMove; // (move name, beat time) of a move dropped on the timeline
+    this.marks = []; // [{start, end, label, color, pending}]
+    this.selection = null; // [start, end]
+    this.placing = false;
+    this.hover = null; // the beat a dragged move would land on
     this.song = null; // {duration, beats, downbeats, meter, sections}
     this.peaks = null; // {rate, min: Float32Array, max: Float32Array}
     this.view = [0, 1];
@@ -52,7 +62,24 @@ export class Timeline {
     canvas.addEventListener("pointermove", (e) => this._move(e));
     canvas.addEventListener("pointerup", (e) => this._up(e));
     canvas.addEventListener("wheel", (e) => this._wheel(e), { passive: false });
-    canvas.addEventListener("dblclick", (e) => { if (this.song && this.onPick) this.onPick(this._t(e.offsetX)); });
+    canvas.addEventListener("dblclick", (e) => { if (this.song && this.onPick && !this.placing) this.onPick(this._t(e.offsetX)); });
+    canvas.addEventListener("dragover", (e) => {
+      if (!this.song || !e.dataTransfer?.types.includes(MOVE_MIME)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "copy";
+      this.hover = this.snap(this._t(e.offsetX));
+      this.dirty = true;
+    });
+    canvas.addEventListener("dragleave", () => { this.hover = null; this.dirty = true; });
+    canvas.addEventListener("drop", (e) => {
+      const name = e.dataTransfer?.getData(MOVE_MIME);
+      this.hover = null;
+      this.dirty = true;
+      if (!this.song || !name) return;
+      e.preventDefault();
+      e.stopPropagation();
+      if (this.onDropMove) this.onDropMove(name, this.snap(this._t(e.offsetX)));
+    });
     new ResizeObserver(() => { this.dirty = true; }).observe(canvas);
   }
 
@@ -85,6 +112,20 @@ export class Timeline {
   }
 
   setLoop(range) { this.loop = range; this.dirty = true; }
+  setMarks(marks) { this.marks = marks || []; this.dirty = true; }
+  setSelection(range) { this.selection = range; this.dirty = true; }
+  setPlacing(on) { this.placing = Boolean(on); this.canvas.classList.toggle("placing", this.placing); this.dirty = true; }
+
+  /** The beat nearest to t (t itself without beats). */
+  snap(t) {
+    const beats = this.song?.beats || [];
+    let best = t, dist = Infinity;
+    for (const b of beats) { const d = Math.abs(b - t); if (d < dist) { dist = d; best = b; } }
+    return best;
+  }
+
+  /** The x (CSS pixels from the canvas's left) where time t is drawn. */
+  xOf(t) { return this._x(t); }
 
   /** Draw at playhead t; while playing, the view follows the playhead when zoomed in. */
   draw(t, playing = false) {
@@ -155,6 +196,20 @@ export class Timeline {
       ctx.setLineDash([]);
     }
 
+    // A selected span (Shift-drag), and the beat a dragged move would land on.
+    if (this.selection) {
+      const x0 = this._x(this.selection[0]), x1 = this._x(this.selection[1]);
+      ctx.fillStyle = "rgba(127,176,255,0.22)";
+      ctx.fillRect(x0, top, x1 - x0, bottom - top);
+      ctx.fillStyle = "#7fb0ff";
+      ctx.fillRect(Math.round(x0) - 1, top, 2, bottom - top);
+      ctx.fillRect(Math.round(x1) - 1, top, 2, bottom - top);
+    }
+    if (this.hover !== null && this.hover !== undefined) {
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(Math.round(this._x(this.hover)) - 1, top, 2, bottom - top);
+    }
+
     // Beats (thin), bars (strong, numbered), 8-count starts (accent, numbered "8×n").
     const beats = song.beats || [], downs = song.downbeats || [];
     const beatPx = beats.length > 1 ? pxPerS * (beats[beats.length - 1] - beats[0]) / (beats.length - 1) : 0;
@@ -200,6 +255,25 @@ export class Timeline {
       ctx.fillText("decoding the song …", 8, mid);
     }
 
+    // Point-move placements: a box per placement in a lane under the sections (dashed: not danced yet).
+    for (const m of this.marks) {
+      const x0 = this._x(m.start), x1 = this._x(m.end);
+      if (x1 < 0 || x0 > w) continue;
+      const y = top + 14; // under the bar numbers
+      ctx.fillStyle = (m.color || "#ffffff") + (m.pending ? "88" : "dd");
+      ctx.fillRect(x0, y, Math.max(2, x1 - x0), LANE);
+      ctx.strokeStyle = m.pending ? "#ffffff" : "#111111";
+      ctx.setLineDash(m.pending ? [3, 2] : []);
+      ctx.strokeRect(x0 + 0.5, y + 0.5, Math.max(2, x1 - x0) - 1, LANE - 1);
+      ctx.setLineDash([]);
+      ctx.save();
+      ctx.beginPath(); ctx.rect(x0, y, Math.max(0, x1 - x0 - 2), LANE); ctx.clip();
+      ctx.fillStyle = "#111";
+      ctx.font = "bold 10px system-ui, sans-serif";
+      ctx.fillText(m.label, x0 + 3, y + LANE / 2 + 1);
+      ctx.restore();
+    }
+
     // Ruler.
     ctx.fillStyle = "#101115";
     ctx.fillRect(0, bottom, w, RULER);
@@ -237,13 +311,19 @@ export class Timeline {
   _down(e) {
     if (!this.song) return;
     this.canvas.setPointerCapture(e.pointerId);
-    this._drag = { x: e.offsetX, view: [...this.view], moved: false };
+    this._drag = { x: e.offsetX, view: [...this.view], moved: false, select: e.shiftKey };
   }
 
   _move(e) {
     const d = this._drag;
     if (!d) return;
     const dx = e.offsetX - d.x;
+    if (d.select) { // Shift-drag: select the beats between press and pointer
+      if (Math.abs(dx) > 2) d.moved = true;
+      const a = this.snap(this._t(d.x)), b = this.snap(this._t(e.offsetX));
+      this.setSelection(a === b ? null : [Math.min(a, b), Math.max(a, b)]);
+      return;
+    }
     if (Math.abs(dx) > 4) d.moved = true;
     if (d.moved) {
       const shift = (dx / this.w) * (d.view[1] - d.view[0]);
@@ -254,7 +334,10 @@ export class Timeline {
   _up(e) {
     const d = this._drag;
     this._drag = null;
-    if (d && !d.moved && this.song) this.onSeek(Math.min(Math.max(this._t(e.offsetX), 0), this.song.duration));
+    if (d?.select && this.song) { if (this.onSelect) this.onSelect(this.selection); return; }
+    if (!d || d.moved || !this.song) return;
+    const t = Math.min(Math.max(this._t(e.offsetX), 0), this.song.duration);
+    if (this.placing && this.onPlace) this.onPlace(this.snap(t)); else this.onSeek(t);
   }
 }
 
