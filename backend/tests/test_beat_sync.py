@@ -248,3 +248,22 @@ def test_real_salsa_lands_on_an_arbitrary_grid_without_speeding_up_more_than_the
     speed = np.linalg.norm(np.diff(joints, axis=0), axis=-1).max(axis=0)
     warped_speed = np.linalg.norm(np.diff(warped, axis=0), axis=-1).max(axis=0)
     assert np.all(warped_speed <= 1.25 * speed * 1.1 + 1e-3)  # a time warp only rescales speeds
+
+
+def test_beats_land_beside_the_beat_where_no_exact_landing_fits_the_bounds(monkeypatch):
+    # Stops every 0.65 s against beats every 0.4545 s (132 BPM): 1.43 beats apart, so two neighbouring stops can
+    # never both land exactly under [0.8, 1.25] (0.65 s of source in 0.45 or 0.91 s). Landing up to 80 ms beside
+    # the beat, most of them hit; with exact landings only, the warp finds nothing better than the motion as is.
+    rng = np.random.default_rng(3)
+    stops = np.arange(0.4, DURATION - 0.2, 0.65)
+    joints = swinging(stops + rng.uniform(-0.02, 0.02, len(stops)))
+    grid = np.arange(60 / 132, DURATION, 60 / 132)
+    warped, source_times = bs.beat_warp(joints, FPS, grid)
+    assert_valid_warp(warped, source_times)
+    after = score(warped, grid)
+    assert after.hit_rate >= 0.75 and after.hit_rate - after.hit_rate_half_beat > 0.5
+    assert after.motion_beats == score(joints, grid).motion_beats
+    monkeypatch.setattr(bs, "LANDING_SPREAD", 0.0)
+    monkeypatch.setattr(bs, "REFINE_PASSES", 0)
+    exact_only, _ = bs.beat_warp(joints, FPS, grid)
+    assert score(exact_only, grid).hit_rate < 0.6
