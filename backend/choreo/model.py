@@ -71,7 +71,7 @@ class OutputProcess(nn.Module):
 class MDM(nn.Module):
     """forward(x_t [B,263,1,T], t [B], text_emb [B,text_dim], uncond [B] bool) -> x0 prediction."""
 
-    def __init__(self, config: MDMConfig = MDMConfig()) -> None:
+    def __init__(self, config: MDMConfig = MDMConfig()) -> None:  # noqa: B008 - a frozen dataclass
         super().__init__()
         self.config = config
         c = config

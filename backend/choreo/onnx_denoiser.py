@@ -85,17 +85,29 @@ def export_onnx(model: MDM, path: str | Path, frames: int = 196, max_positions: 
     return path
 
 
+def free_cores() -> int:
+    """Cores not busy with other processes (cores minus the 1-minute load average, at least 1). One thread
+    per free core: on this project's shared 2-core machine a second thread waiting for a busy core made a
+    guided step 2x slower (docs/BENCHMARKS.md), while on an idle machine 2 threads are 1.4x faster than 1."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return cores
+    return max(1, min(cores, int(cores - load + 0.5)))
+
+
 class OnnxDenoiser:
-    """An onnxruntime session with the Denoiser call signature (numpy arrays in and out)."""
+    """An onnxruntime session with the Denoiser call signature (numpy arrays in and out).
+    threads: intra-op threads (default: `free_cores()` when the session is made)."""
 
     def __init__(self, onnx_path: str | Path, threads: int | None = None) -> None:
         ort = _require_ort()
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3  # errors only: no warnings about unused initializers on stderr
-        if threads:
-            opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
+        opts.intra_op_num_threads = threads or free_cores()
+        opts.inter_op_num_threads = 1
         try:
             self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types
