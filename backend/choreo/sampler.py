@@ -7,9 +7,9 @@ without touching it: `choreo.onnx_denoiser.OnnxDenoiser` (onnxruntime, no torch)
 `choreo.model.TorchDenoiser` (the torch MDM). Every sample in a batch has its own text, guidance scale and
 in-painting mask, so many windows of a song are generated together.
 
-Noise comes from numpy's PCG64 (`np.random.default_rng(seed)`), so a seed gives the same motion with either
-network and on any device. (Before 2026-12-02 it came from torch's CPU generator: the same seed now draws
-other noise, hence another motion, than it did then.)
+Noise is torch's CPU `torch.randn` stream rebuilt on numpy (`TorchNoise`: the same Mersenne Twister, the same
+24-bit uniforms, the same Box-Muller in blocks of 16), equal to it to ~1e-6, so a seed gives the motion it gave
+when sampling ran on torch, with either network, on any device, without importing torch.
 """
 
 from __future__ import annotations
@@ -67,6 +67,43 @@ def feature_mask(features: np.ndarray, num_frames: int) -> np.ndarray:
     return np.repeat(np.asarray(features, dtype=bool)[:, None, None], num_frames, axis=2)
 
 
+class TorchNoise:
+    """Standard normal draws equal (to ~1e-6: float maths in another order) to `torch.randn(shape, generator=
+    torch.Generator().manual_seed(seed))` called again and again: MT19937 seeded as torch seeds it, each
+    value's uniform from the low 24 bits of one 32-bit draw, Box-Muller on blocks of 16 (first 8 values = the
+    log radius, last 8 = the angle), and when the count is not a multiple of 16 the last 16 values drawn again.
+    seed None: a random seed. (Counts below 16, which torch draws another way, are the first values of a block.)"""
+
+    def __init__(self, seed: int | None) -> None:
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        self._bits = np.random.MT19937()
+        self._bits._legacy_seeding(int(seed) & 0xFFFFFFFF)  # init_genrand(seed), as torch's mt19937
+
+    def _uniform(self, n: int) -> np.ndarray:
+        raw = self._bits.random_raw(n).astype(np.uint32)
+        return (raw & 0xFFFFFF).astype(np.float32) * np.float32(2.0**-24)
+
+    @staticmethod
+    def _box_muller(u: np.ndarray) -> np.ndarray:
+        blocks = u.reshape(-1, 16)
+        radius = np.sqrt(np.float32(-2.0) * np.log(np.float32(1.0) - blocks[:, :8]))
+        theta = 2.0 * np.pi * blocks[:, 8:].astype(np.float64)
+        return np.concatenate([(radius * np.cos(theta)).astype(np.float32),
+                               (radius * np.sin(theta)).astype(np.float32)], axis=1).ravel()
+
+    def standard_normal(self, shape: tuple[int, ...]) -> np.ndarray:
+        n = int(np.prod(shape))
+        if n < 16:
+            return self._box_muller(self._uniform(16))[:n].reshape(shape)
+        out = self._uniform(n)
+        full = n - n % 16
+        out[:full] = self._box_muller(out[:full])
+        if n % 16:
+            out[n - 16 :] = self._box_muller(self._uniform(16))
+        return out.reshape(shape)
+
+
 class Sampler:
     """Draws motions from `model` with a diffusion schedule trained for `diffusion.num_steps` steps."""
 
@@ -112,10 +149,10 @@ class Sampler:
         b = shape[0]
         text_emb = np.ascontiguousarray(text_emb, dtype=np.float32)
         guidance_b = np.broadcast_to(np.asarray(guidance, dtype=np.float32), (b,))
-        rng = np.random.default_rng(seed)
+        rng = TorchNoise(seed)
 
         def noise() -> np.ndarray:
-            return rng.standard_normal(shape, dtype=np.float32)
+            return rng.standard_normal(shape)
 
         x = noise()
         n = diffusion.num_steps

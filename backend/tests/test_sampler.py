@@ -174,8 +174,9 @@ def test_eager_and_stepwise_maths_agree_with_float64_reference(model: TorchDenoi
 
     d = GD.cosine(1000).respaced(5)
     got = Sampler(model, GD.cosine(1000)).sample(SHAPE, text, steps=5, guidance=1.0, seed=7)
-    rng = np.random.default_rng(7)
-    x = rng.standard_normal(SHAPE, dtype=np.float32).astype(np.float64)
+    from choreo.sampler import TorchNoise
+
+    x = TorchNoise(7).standard_normal(SHAPE).astype(np.float64)
     for i in reversed(range(5)):
         t = np.full(B, d.timestep_map[i])
         x0 = model(x.astype(np.float32), t, text, np.zeros(B, dtype=bool)).astype(np.float64)
@@ -183,3 +184,19 @@ def test_eager_and_stepwise_maths_agree_with_float64_reference(model: TorchDenoi
         eps = (x - np.sqrt(ac) * x0) / np.sqrt(1 - ac)
         x = np.sqrt(acp) * x0 + np.sqrt(1 - acp) * eps
     assert np.abs(got - x).max() < 1e-4
+
+
+@pytest.mark.parametrize("shape", [(2, 263, 1, 120), (1, 263, 1, 120), (3, 16), (5, 7)])
+def test_noise_is_torchs_randn_stream(shape: tuple[int, ...]) -> None:
+    """The sampler's numpy noise continues torch.randn's CPU stream for the same seed (what sampling drew
+    when it ran on torch), so a seed keeps giving the motion it gave before the sampler left torch."""
+    from choreo.sampler import TorchNoise
+
+    ours, gen = TorchNoise(123), torch.Generator().manual_seed(123)
+    for _ in range(3):  # successive draws continue the stream, tails of counts not divisible by 16 included
+        a, b = ours.standard_normal(shape), torch.randn(shape, generator=gen).numpy()
+        assert a.shape == shape and a.dtype == np.float32
+        if np.prod(shape) >= 16:
+            assert np.abs(a - b).max() < 1e-5
+    assert abs(TorchNoise(1).standard_normal((100000,)).std() - 1.0) < 0.01
+    assert not np.array_equal(TorchNoise(None).standard_normal((16,)), TorchNoise(None).standard_normal((16,)))
