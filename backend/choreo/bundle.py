@@ -7,27 +7,43 @@ Official (`model000475000.pt`): a flat state dict or {"model", "model_avg"}, `ar
 HumanML3D's Mean.npy/Std.npy beside it, in the folder above it, or under the configured data path
 (itself, HumanML3D/ or dataset/HumanML3D/).
 Everything is read with `torch.load(weights_only=True)`: nothing in a model file can run code.
+
+Beside our bundle, `final_model.onnx` (`write_onnx`, written by `choreo publish-model`, at the end of training
+and by `choreo export-onnx`) holds the same network exported to ONNX plus the bundle's args, mean/std and card
+in its metadata, and a fingerprint of the `.pt` it came from. `load_bundle(..., backend="onnx")` reads only
+that file, through onnxruntime: no torch import (1.2 s of `choreo generate`'s start-up). An export whose
+fingerprint no longer matches its `.pt` (retrained, re-published) is not used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from choreo.config import resolve_model_file  # noqa: F401 - callers import it from here too
 from choreo.dataset import MAX_WINDOW_FRAMES
 from choreo.errors import ChoreoError
 from choreo.json_file import read_json_object
-from choreo.model import MDM, MDMConfig
+from choreo.model_config import MDMConfig
 from choreo.representation import FACING_HUMANML3D, FEATURE_DIM, ROOT_FACINGS, Normalizer
+from choreo.sampler import Denoiser
 from choreo.text import CLIP_B32, MINILM
+
+if TYPE_CHECKING:
+    from choreo.model import MDM
 
 BUNDLE_VERSION = 1
 OFFICIAL_TEXT_DIM = 512
+ONNX_FORMAT = "choreo.onnx/1"
+ONNX_META_KEY = "choreo.bundle"  # the ONNX metadata entry holding args, mean, std, card and the fingerprint
+BACKENDS = ("auto", "onnx", "torch")
 
 
 @dataclass(frozen=True)
@@ -52,7 +68,10 @@ class SamplingDefaults:
 
 @dataclass
 class ModelBundle:
-    model: MDM
+    """A loaded model. `denoiser` is what the sampler calls: the torch network (`model`, backend "torch") or its
+    ONNX export (backend "onnx", `model` None: torch is never imported)."""
+
+    model: MDM | None
     normalizer: Normalizer
     diffusion_steps: int
     text_encoder: str
@@ -62,9 +81,24 @@ class ModelBundle:
     card: dict = field(default_factory=dict)
     sampling: SamplingDefaults = SamplingDefaults()
     root_facing: str = FACING_HUMANML3D  # how its training features smoothed the root facing (representation.py)
+    denoiser: Denoiser | None = None  # None: the torch network's (set from `model`)
+    backend: str = "torch"
+    config: MDMConfig | None = None  # None: the torch network's
+    parameters: int = 0  # 0: counted on the torch network
+    backend_note: str = ""  # why load_bundle(backend="auto") fell back to torch for a choreo bundle
+
+    def __post_init__(self) -> None:
+        if self.model is not None:
+            from choreo.model import TorchDenoiser
+
+            self.config = self.config or self.model.config
+            self.parameters = self.parameters or self.model.num_parameters()
+            self.denoiser = self.denoiser or TorchDenoiser(self.model)
+        if self.denoiser is None or self.config is None:
+            raise ValueError("a ModelBundle needs a torch model or a denoiser with its config")
 
     def summary(self) -> dict:
-        c = self.model.config
+        c = self.config
         return {
             "path": str(self.path),
             "kind": self.kind,
@@ -73,7 +107,7 @@ class ModelBundle:
             "layers": c.num_layers,
             "heads": c.num_heads,
             "ff_size": c.ff_size,
-            "parameters": self.model.num_parameters(),
+            "parameters": self.parameters,
             "text_encoder": self.text_encoder,
             "text_dim": c.text_dim,
             "diffusion_steps": self.diffusion_steps,
@@ -81,11 +115,14 @@ class ModelBundle:
             "noise_schedule": "cosine",
             "sampling": self.sampling.to_dict(),
             "root_facing": self.root_facing,
+            "backend": self.backend,
             "card": self.card,
         }
 
 
 def _read_checkpoint(path: Path) -> dict:
+    import torch
+
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt files raise many types (UnpicklingError, IndexError, struct.error)
@@ -115,6 +152,8 @@ def clean_official_state_dict(sd: dict, prefer_ema: bool = True) -> dict:
 
 
 def _load_weights(model: MDM, sd: dict, path: Path) -> None:
+    import torch
+
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise ChoreoError(f"{path}: the weights are not a state dict of tensors")
     try:
@@ -140,12 +179,30 @@ def _read_stats(path: Path) -> np.ndarray:
     return arr.astype(np.float32)
 
 
-def load_bundle(path: str | Path, data_path: str | Path | None = None, device: str = "cpu") -> ModelBundle:
-    """Load our bundle or an official MDM checkpoint into an eval-mode network."""
+def load_bundle(path: str | Path, data_path: str | Path | None = None, device: str = "cpu",
+                backend: str = "torch") -> ModelBundle:
+    """Load our bundle or an official MDM checkpoint.
+
+    backend "torch": the eval-mode torch network on `device` (what training and export need). "onnx": the
+    bundle's up-to-date ONNX export (`onnx_status`), run by onnxruntime on the CPU without importing torch;
+    a ChoreoError says why when there is none. "auto": "onnx" when it can be used (device "cpu", an
+    up-to-date export, onnxruntime installed), else "torch" — `onnx_status` tells the caller why."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
     file = resolve_model_file(path)
+    reason = ""
+    if backend != "torch":
+        found = _onnx_bundle_or_reason(file) if device == "cpu" else f"ONNX runs on the CPU, not on {device}"
+        if isinstance(found, ModelBundle):
+            return found
+        if backend == "onnx":
+            raise ChoreoError(f"the ONNX backend cannot be used: {found}")
+        reason = found
     ckpt = _read_checkpoint(file)
     if "choreo_bundle" in ckpt:
-        return _load_choreo_bundle(file, ckpt, device)
+        bundle = _load_choreo_bundle(file, ckpt, device)
+        bundle.backend_note = reason  # only ours can have an export: an official checkpoint needs no note
+        return bundle
     return _load_official(file, ckpt, data_path, device)
 
 
@@ -162,6 +219,8 @@ def _load_choreo_bundle(file: Path, ckpt: dict, device: str) -> ModelBundle:
         facing = str(args.get("root_facing", FACING_HUMANML3D))
         if facing not in ROOT_FACINGS:
             raise ValueError(f"unknown root_facing {facing!r}")
+        from choreo.model import MDM
+
         model = MDM(config)
         weights = ckpt["model"]
     except (KeyError, TypeError, ValueError, AttributeError, AssertionError) as exc:
@@ -188,6 +247,8 @@ def _load_official(file: Path, ckpt: dict, data_path: str | Path | None, device:
         ff_size=1024,
         num_heads=4,
     )
+    from choreo.model import MDM
+
     model = MDM(config)
     _load_weights(model, clean_official_state_dict(ckpt, prefer_ema=bool(args.get("use_ema", False))), file)
     normalizer = _official_stats(file, data_path)
@@ -247,6 +308,8 @@ def save_bundle(
     root_facing: str = FACING_HUMANML3D,
 ) -> Path:
     """Write a self-contained bundle file plus human-readable args.json, mean.npy and std.npy beside it."""
+    import torch
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     args = {"model": model.config.to_dict(), "diffusion_steps": diffusion_steps, "text_encoder": text_encoder,
@@ -280,7 +343,90 @@ def set_sampling_defaults(file: str | Path, sampling: SamplingDefaults) -> None:
 
 def _write_bundle_file(file: Path, payload: dict) -> None:
     """The bundle file, written atomically (a crash never leaves a half-written one), and args.json beside it."""
+    import torch
+
     tmp = file.with_name(file.name + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(file)
     (file.parent / "args.json").write_text(json.dumps(payload["args"], indent=2) + "\n")
+
+
+def onnx_file(file: Path) -> Path:
+    """Where a bundle's ONNX export lives: beside it, same name, `.onnx`."""
+    return file.with_suffix(".onnx")
+
+
+def fingerprint(file: Path) -> str:
+    """What identifies a bundle file's contents: sha256 over the member names (without the archive's folder),
+    CRC-32s and sizes of torch's zip container — read from the zip directory, ~1 ms where hashing the 14 MB
+    takes 30 ms — or, for another kind of file, sha256 of its bytes."""
+    h = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(file) as z:
+            for info in sorted(z.infolist(), key=lambda i: i.filename):
+                h.update(f"{info.filename.split('/', 1)[-1]}:{info.CRC:08x}:{info.file_size}\n".encode())
+        return "zip:" + h.hexdigest()
+    except zipfile.BadZipFile:
+        h.update(file.read_bytes())
+        return "sha256:" + h.hexdigest()
+
+
+def onnx_status(file: Path) -> str | None:
+    """None when `file`'s ONNX export can be used, else why not (one line, with the command that fixes it)."""
+    found = _onnx_bundle_or_reason(file)
+    return found if isinstance(found, str) else None
+
+
+def _onnx_bundle_or_reason(file: Path) -> ModelBundle | str:
+    path = onnx_file(file)
+    fix = f"`choreo export-onnx --model {file}` writes it"
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return "onnxruntime is not installed (pip install onnxruntime)"
+    if not path.is_file():
+        return f"no {path.name} beside {file.name}; {fix}"
+    from choreo.onnx_denoiser import OnnxDenoiser
+
+    try:
+        den = OnnxDenoiser(path)
+        meta = json.loads(den.metadata.get(ONNX_META_KEY) or "null")
+    except (ChoreoError, json.JSONDecodeError) as exc:
+        return f"{path.name} cannot be read ({str(exc)[:120]}); {fix}"
+    if not isinstance(meta, dict) or meta.get("format") != ONNX_FORMAT:
+        return f"{path} is not an export of a choreo bundle; {fix}"
+    if meta.get("source") != fingerprint(file):
+        return f"{path.name} was exported from another version of {file.name}; {fix}"
+    args = meta.get("args") or {}
+    try:
+        config = MDMConfig(**args["model"])
+        normalizer = Normalizer(np.asarray(meta["mean"], np.float32), np.asarray(meta["std"], np.float32))
+        return ModelBundle(None, normalizer, int(args["diffusion_steps"]), str(args["text_encoder"]), "choreo",
+                           file, int(args.get("window_frames", MAX_WINDOW_FRAMES)), meta.get("card", {}),
+                           SamplingDefaults.from_args(args), str(args.get("root_facing", FACING_HUMANML3D)),
+                           denoiser=den, backend="onnx", config=config, parameters=int(meta.get("parameters", 0)))
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"{path.name}: incomplete export ({type(exc).__name__}: {str(exc)[:120]}); {fix}"
+
+
+def write_onnx(file: str | Path) -> Path:
+    """Export the choreo bundle `file` to ONNX beside it (atomically), its args, mean/std and card in the
+    metadata. Needs torch, onnx and onnxscript."""
+    from choreo.onnx_denoiser import export_onnx
+
+    file = resolve_model_file(file)
+    bundle = load_bundle(file)
+    if bundle.kind != "choreo":
+        raise ChoreoError(f"{file}: only choreo bundles are exported to ONNX (an official checkpoint needs CLIP, "
+                          "which runs on torch)")
+    args = _read_checkpoint(file)["args"]
+    meta = {"format": ONNX_FORMAT, "source": fingerprint(file), "args": args, "parameters": bundle.parameters,
+            "mean": [float(v) for v in bundle.normalizer.mean], "std": [float(v) for v in bundle.normalizer.std],
+            "card": bundle.card}
+    out = onnx_file(file)
+    tmp = out.with_name(out.name + ".tmp")
+    window = bundle.window_frames
+    export_onnx(bundle.model, tmp, frames=window, max_positions=max(bundle.diffusion_steps, window + 1),
+                metadata={ONNX_META_KEY: json.dumps(meta)})
+    os.replace(tmp, out)
+    return out

@@ -1,16 +1,18 @@
 """Gaussian diffusion for MDM: cosine schedule, x0 prediction, masked MSE loss, respacing.
 
 The sampler (DDPM / DDIM loops, guidance, in-painting) is in `choreo.sampler`; this module holds only
-the schedule and the per-step maths, independent of any network.
+the schedule and the per-step maths, independent of any network. The step maths take numpy arrays (sampling,
+which imports no torch) or torch tensors (training's `q_sample` and loss) alike: every per-timestep
+coefficient is computed in float64 numpy and cast to the input's type, then only + - * / touch the data.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import torch
 
 
 def cosine_betas(num_steps: int, max_beta: float = 0.999) -> np.ndarray:
@@ -71,41 +73,45 @@ class GaussianDiffusion:
         return GaussianDiffusion(np.array(betas), self.timestep_map[kept])
 
     @staticmethod
-    def _at(arr: np.ndarray, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        """arr[t] broadcast to like's shape, in like's dtype and device."""
-        vals = torch.as_tensor(arr, dtype=torch.float64)[t.cpu()].to(device=like.device, dtype=like.dtype)
-        return vals.reshape(-1, *([1] * (like.dim() - 1)))
+    def _at(arr: np.ndarray, t: Any, like: Any) -> Any:
+        """arr[t] (float64 numpy) broadcast to like's shape, as like's type: a numpy array in like's dtype, or a
+        torch tensor on like's device and in its dtype."""
+        idx = np.asarray(t.cpu() if hasattr(t, "cpu") else t, dtype=np.int64)
+        vals = np.asarray(arr, dtype=np.float64)[idx].reshape(-1, *([1] * (like.ndim - 1)))
+        if isinstance(like, np.ndarray):
+            return vals.astype(like.dtype)
+        import torch  # like is a tensor, so torch is already loaded
 
-    def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        return torch.as_tensor(vals, device=like.device).to(like.dtype)
+
+    def q_sample(self, x0: Any, t: Any, noise: Any) -> Any:
         """Draw x_t ~ q(x_t | x0) = N(√ᾱ_t x0, (1-ᾱ_t) I)."""
-        ac = self._at(self.alphas_cumprod, t, x0)
-        return ac.sqrt() * x0 + (1.0 - ac).sqrt() * noise
+        ac = self.alphas_cumprod
+        return self._at(np.sqrt(ac), t, x0) * x0 + self._at(np.sqrt(1.0 - ac), t, x0) * noise
 
-    def posterior_mean(self, x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def posterior_mean(self, x0: Any, xt: Any, t: Any) -> Any:
         return self._at(self.posterior_mean_coef1, t, xt) * x0 + self._at(self.posterior_mean_coef2, t, xt) * xt
 
-    def ddpm_step(self, x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    def ddpm_step(self, x0: Any, xt: Any, t: Any, noise: Any) -> Any:
         """Ancestral step x_t -> x_{t-1} given the predicted x0 (no noise at t == 0)."""
-        std = torch.exp(0.5 * self._at(self.posterior_log_variance_clipped, t, xt))
-        nonzero = (t != 0).to(xt.dtype).reshape(-1, *([1] * (xt.dim() - 1)))
-        return self.posterior_mean(x0, xt, t) + nonzero * std * noise
+        std = np.exp(0.5 * self.posterior_log_variance_clipped) * (np.arange(self.num_steps) != 0)
+        return self.posterior_mean(x0, xt, t) + self._at(std, t, xt) * noise
 
-    def ddim_step(
-        self, x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, eta: float = 0.0
-    ) -> torch.Tensor:
-        """DDIM step x_t -> x_{t-1} given the predicted x0; eta=0 is deterministic."""
-        ac = self._at(self.alphas_cumprod, t, xt)
-        ac_prev = self._at(self.alphas_cumprod_prev, t, xt)
-        eps = (xt - ac.sqrt() * x0) / (1.0 - ac).sqrt()
-        sigma = eta * ((1 - ac_prev) / (1 - ac)).sqrt() * (1 - ac / ac_prev).sqrt()
-        mean = ac_prev.sqrt() * x0 + (1 - ac_prev - sigma**2).clamp(min=0).sqrt() * eps
-        nonzero = (t != 0).to(xt.dtype).reshape(-1, *([1] * (xt.dim() - 1)))
-        return mean + nonzero * sigma * noise
+    def ddim_step(self, x0: Any, xt: Any, t: Any, noise: Any, eta: float = 0.0) -> Any:
+        """DDIM step x_t -> x_{t-1} given the predicted x0; eta=0 is deterministic.
+
+        x_{t-1} = √ᾱ' x0 + √(1-ᾱ'-σ²) ε + σ z with ε = (x_t - √ᾱ x0)/√(1-ᾱ), written as one linear combination."""
+        ac, ac_prev = self.alphas_cumprod, self.alphas_cumprod_prev
+        sigma = eta * np.sqrt((1 - ac_prev) / (1 - ac)) * np.sqrt(1 - ac / ac_prev)
+        c_eps = np.sqrt(np.clip(1 - ac_prev - sigma**2, 0, None)) / np.sqrt(1 - ac)
+        c_z = sigma * (np.arange(self.num_steps) != 0)
+        return (self._at(np.sqrt(ac_prev) - c_eps * np.sqrt(ac), t, xt) * x0 + self._at(c_eps, t, xt) * xt
+                + self._at(c_z, t, xt) * noise)
 
 
-def masked_mse(target: torch.Tensor, pred: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
+def masked_mse(target: Any, pred: Any, frame_mask: Any) -> Any:
     """MDM's loss: squared error summed over valid frames and features, divided by (valid frames × features),
-    averaged over the batch. target/pred [B,F,1,T], frame_mask [B,T] (1 = real frame)."""
+    averaged over the batch. target/pred [B,F,1,T], frame_mask [B,T] (1 = real frame); torch tensors."""
     m = frame_mask[:, None, None, :].to(pred.dtype)
     per_sample = ((target - pred) ** 2 * m).sum(dim=(1, 2, 3))
     denom = m.sum(dim=(1, 2, 3)) * target.shape[1]

@@ -8,12 +8,11 @@ are chained: each next window in-paints its first `overlap` frames with the end 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from scipy.ndimage import gaussian_filter1d
 
 from choreo.bundle import ModelBundle
 from choreo.diffusion import GaussianDiffusion
@@ -32,6 +31,7 @@ from choreo.representation import (
 )
 from choreo.sampler import Inpainting, Sampler, frame_mask
 from choreo.skeleton import FPS, enforce_bone_lengths
+from choreo.smoothing import gaussian_smooth
 from choreo.text import load_text_encoder
 
 MAX_SECONDS = 600.0
@@ -84,16 +84,16 @@ class Generator:
     def __init__(self, bundle: ModelBundle, clip_path: str | None = None) -> None:
         self.bundle = bundle
         self.encoder = load_text_encoder(bundle.text_encoder, clip_path)
-        self.device = next(bundle.model.parameters()).device
-        self.sampler = Sampler(bundle.model, GaussianDiffusion.cosine(bundle.diffusion_steps))
+        self.sampler = Sampler(bundle.denoiser, GaussianDiffusion.cosine(bundle.diffusion_steps))
         self.window = bundle.window_frames
+        self.timings = {"sampling": 0.0, "repair": 0.0}  # seconds of the last `generate` (repair: inside sampling)
 
-    def _sample_window(self, text_emb: torch.Tensor, req: GenerationRequest, seed: int | None,
+    def _sample_window(self, text_emb: np.ndarray, req: GenerationRequest, seed: int | None,
                        inpaint: Inpainting | None, progress: Callable[[int, int], None] | None) -> np.ndarray:
         shape = (text_emb.shape[0], FEATURE_DIM, 1, self.window)
         x = self.sampler.sample(shape, text_emb, guidance=req.guidance, steps=req.steps, method=req.method,
                                 inpaint=inpaint, seed=seed, progress=progress)
-        feats = x[:, :, 0, :].permute(0, 2, 1).float().cpu().numpy()  # [B, T, 263]
+        feats = x[:, :, 0, :].transpose(0, 2, 1).astype(np.float32)  # [B, T, 263]
         return self.bundle.normalizer.denormalize(feats)
 
     def sample_rows(self, texts: list[str], values: np.ndarray, weight: np.ndarray, *, steps: int | None = None,
@@ -102,19 +102,19 @@ class Generator:
         """One batch of windows, each with its own prompt and in-painting: `values` [B,W,263] normalised rows,
         `weight` [B,W,263] in [0,1] (1 = keep exactly, 0 = free). Returns denormalised features [B,W,263]."""
         steps, guidance = self.bundle.sampling.fill(steps, guidance)
-        values = torch.from_numpy(np.ascontiguousarray(values.transpose(0, 2, 1)[:, :, None, :], dtype=np.float32))
-        w = torch.from_numpy(np.ascontiguousarray(weight.transpose(0, 2, 1)[:, :, None, :], dtype=np.float32))
-        inpaint = Inpainting(values.to(self.device), (w >= 1.0).to(self.device), w.to(self.device),
-                             noise_known=SEAM_NOISE_KNOWN)
-        emb = torch.from_numpy(self.encoder.encode(list(texts))).to(self.device)
+        values = np.ascontiguousarray(values.transpose(0, 2, 1)[:, :, None, :], dtype=np.float32)
+        w = np.ascontiguousarray(weight.transpose(0, 2, 1)[:, :, None, :], dtype=np.float32)
+        inpaint = Inpainting(values, w >= 1.0, w, noise_known=SEAM_NOISE_KNOWN)
+        emb = self.encoder.encode(list(texts))
         req = GenerationRequest(text=texts[0], steps=steps, guidance=guidance)
         return self._sample_window(emb, req, seed, inpaint, progress)
 
     def generate(self, req: GenerationRequest, progress: Callable[[int, int], None] | None = None) -> list[Motion]:
+        started = time.perf_counter()
         req.steps, req.guidance = self.bundle.sampling.fill(req.steps, req.guidance)
         req.validate(self.bundle.diffusion_steps, self.window)
         frames = max(2, int(round(req.seconds * FPS)))
-        emb = torch.from_numpy(self.encoder.encode([req.text] * req.samples)).to(self.device)
+        emb = self.encoder.encode([req.text] * req.samples)
         overlap = req.overlap_frames
         new_per_window = self.window - overlap - 1  # see _continue: frames each extra window adds
         windows = 1 + max(0, int(np.ceil((frames - self.window) / new_per_window)))
@@ -133,17 +133,20 @@ class Generator:
         for w in range(1, windows):
             motions, contacts = self._continue(motions, contacts, emb, req, seeds[w], tick)
         motions, contacts = [m[:frames] for m in motions], [c[:frames] for c in contacts]
+        repair_started = time.perf_counter()
         if req.repairs:
             motions, contacts = self._repair(motions, contacts, req)
+        self.timings["repair"] = time.perf_counter() - repair_started
         out = []
         for joints, contact in zip(motions, contacts, strict=True):
             if req.smooth_sigma > 0:  # take out frame-to-frame sampling noise; keep bones exact
-                joints = enforce_bone_lengths(gaussian_filter1d(joints, req.smooth_sigma, axis=0, mode="nearest"))
+                joints = enforce_bone_lengths(gaussian_smooth(joints, req.smooth_sigma, axis=0))
             joints = ground(joints, contact[:frames])
             if req.clean_feet:
                 joints = lock_feet(joints, contact[:frames])
             out.append(Motion(joints, text=req.text, source="generated",
                               meta={"steps": req.steps, "guidance": req.guidance, "seed": req.seed}))
+        self.timings["sampling"] = time.perf_counter() - started
         return out
 
     def _repair(self, motions: list[np.ndarray], contacts: list[np.ndarray], req: GenerationRequest
@@ -161,7 +164,7 @@ class Generator:
                seed=req.seed, passes=req.repairs)
         return [j.joints for j in jobs], [j.contacts for j in jobs]
 
-    def _continue(self, motions: list[np.ndarray], contacts: list[np.ndarray], emb: torch.Tensor,
+    def _continue(self, motions: list[np.ndarray], contacts: list[np.ndarray], emb: np.ndarray,
                   req: GenerationRequest, seed: int | None, tick: Callable[[int, int], None]
                   ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Extend every motion by one window whose first frames in-paint the motion's last frames.
@@ -184,12 +187,12 @@ class Generator:
             known[i, :, 0, :overlap] = rows.T
             transforms.append((q, origin))
         hard = overlap - ramp
-        mask = frame_mask(self.window, [(0, hard)]).expand(len(motions), -1, -1, -1).to(self.device)
-        weight = torch.zeros(self.window)
+        mask = np.broadcast_to(frame_mask(self.window, [(0, hard)]), (len(motions), FEATURE_DIM, 1, self.window))
+        weight = np.zeros(self.window, dtype=np.float32)
         weight[:hard] = 1.0
-        weight[hard:overlap] = torch.linspace(1.0, 0.0, ramp + 2)[1:-1]
-        weight = weight.reshape(1, 1, 1, -1).expand(len(motions), FEATURE_DIM, 1, -1).to(self.device)
-        inpaint = Inpainting(torch.from_numpy(known).to(self.device), mask, weight, noise_known=SEAM_NOISE_KNOWN)
+        weight[hard:overlap] = np.linspace(1.0, 0.0, ramp + 2)[1:-1]
+        weight = np.broadcast_to(weight, (len(motions), FEATURE_DIM, 1, self.window))
+        inpaint = Inpainting(known, mask, weight, noise_known=SEAM_NOISE_KNOWN)
         feats = self._sample_window(emb, req, seed, inpaint, tick)
         extended, extended_contacts = [], []
         for joints, contact, f, (q, origin) in zip(motions, contacts, feats, transforms, strict=True):

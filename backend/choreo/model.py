@@ -8,30 +8,14 @@ The text encoder lives outside this module: the network takes a text embedding, 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
-from choreo.representation import FEATURE_DIM
+from choreo.model_config import MDMConfig
 
-
-@dataclass(frozen=True)
-class MDMConfig:
-    """Network sizes. The official HumanML3D model is the default."""
-
-    input_feats: int = FEATURE_DIM
-    latent_dim: int = 512
-    ff_size: int = 1024
-    num_layers: int = 8
-    num_heads: int = 4
-    dropout: float = 0.1
-    text_dim: int = 512  # CLIP ViT-B/32 gives 512; MiniLM gives 384
-    cond_mask_prob: float = 0.1
-    max_len: int = 5000
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+__all__ = ["MDM", "MDMConfig", "TorchDenoiser", "sinusoid_table"]
 
 
 def sinusoid_table(max_len: int, dim: int) -> torch.Tensor:
@@ -87,7 +71,7 @@ class OutputProcess(nn.Module):
 class MDM(nn.Module):
     """forward(x_t [B,263,1,T], t [B], text_emb [B,text_dim], uncond [B] bool) -> x0 prediction."""
 
-    def __init__(self, config: MDMConfig = MDMConfig()) -> None:
+    def __init__(self, config: MDMConfig = MDMConfig()) -> None:  # noqa: B008 - a frozen dataclass
         super().__init__()
         self.config = config
         c = config
@@ -126,3 +110,21 @@ class MDM(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+class TorchDenoiser:
+    """The torch network as the sampler's denoiser (`choreo.sampler.Denoiser`): numpy arrays in and out,
+    the forward on the network's device under inference mode (call `model.eval()` first)."""
+
+    def __init__(self, model: MDM) -> None:
+        self.model = model
+
+    def __call__(self, x: np.ndarray, timesteps: np.ndarray, text_emb: np.ndarray, uncond: np.ndarray
+                 ) -> np.ndarray:
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            out = self.model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(device),
+                             torch.from_numpy(np.asarray(timesteps, dtype=np.int64)).to(device),
+                             torch.from_numpy(np.ascontiguousarray(text_emb, dtype=np.float32)).to(device),
+                             torch.from_numpy(np.asarray(uncond, dtype=bool)).to(device))
+        return out.float().cpu().numpy()

@@ -8,7 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
-from choreo.bundle import SamplingDefaults, load_bundle, set_sampling_defaults
+from choreo.bundle import SamplingDefaults, load_bundle, set_sampling_defaults, write_onnx
 from choreo.errors import ChoreoError
 from choreo.json_file import read_json_object
 from choreo.metrics.per_style import TABLE_HEADERS, TABLE_KEYS, fmt, table_rows
@@ -203,8 +203,9 @@ def render_card(summary: dict, data: dict, log: dict, result: dict | None, repro
 
 def publish(run: str | Path, dataset: str | Path, out: str | Path, eval_dir: str | Path | None,
             reproduce: str) -> Path:
-    """Copy RUN's final bundle into OUT and write OUT/MODEL_CARD.md. With an evaluation, the sampling settings
-    it was scored with become the published model's defaults, so the card's numbers are what users get."""
+    """Copy RUN's final bundle into OUT, export it to OUT/final_model.onnx and write OUT/MODEL_CARD.md.
+    With an evaluation, the sampling settings it was scored with become the published model's defaults, so the
+    card's numbers are what users get."""
     run, out = Path(run), Path(out)
     load_bundle(run / "final_model.pt")  # validates before anything is copied
     data = read_json_object(Path(dataset) / "summary.json")
@@ -218,6 +219,7 @@ def publish(run: str | Path, dataset: str | Path, out: str | Path, eval_dir: str
         if "steps" in h and "guidance" in h:
             set_sampling_defaults(out / "final_model.pt", SamplingDefaults(int(h["steps"]), float(h["guidance"])))
         (out / "holdout_metrics.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    write_onnx(out / "final_model.pt")  # final_model.onnx: `choreo generate` samples without importing torch
     bundle = load_bundle(out / "final_model.pt")
     card = render_card(bundle.summary(), data, read_json_object(run / "log.json"), result, reproduce)
     (out / "MODEL_CARD.md").write_text(card)

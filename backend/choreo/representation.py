@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from choreo.quaternion import cont6d_to_quat, qbetween, qinv, qmul, qrot, quat_to_cont6d, qyaw
 from choreo.skeleton import (
@@ -26,6 +25,7 @@ from choreo.skeleton import (
     forward_kinematics,
     inverse_kinematics,
 )
+from choreo.smoothing import gaussian_smooth
 
 FEATURE_DIM = 263
 FOOT_CONTACT_THRESHOLD = 0.002  # squared metres per frame, HumanML3D's value
@@ -115,11 +115,11 @@ def root_rotations(positions: np.ndarray, smooth_sigma: float = 20.0, facing: st
     forward = _forward_from_across(positions, hip_sign=-1.0)
     if facing == FACING_CONTINUOUS:
         angle = np.unwrap(np.arctan2(forward[:, 0], forward[:, 2]))
-        angle = gaussian_filter1d(angle, CONTINUOUS_FACING_SIGMA, mode="nearest")
+        angle = gaussian_smooth(angle, CONTINUOUS_FACING_SIGMA)
         return qyaw(-(angle - angle[0]))  # turns each frame's facing to +Z; frame 0 exactly identity
     if facing != FACING_HUMANML3D:
         raise ValueError(f"unknown root facing {facing!r}; expected one of {ROOT_FACINGS}")
-    forward = gaussian_filter1d(forward, smooth_sigma, axis=0, mode="nearest")
+    forward = gaussian_smooth(forward, smooth_sigma, axis=0)
     forward = forward / np.linalg.norm(forward, axis=-1, keepdims=True)
     r = qbetween(forward, np.broadcast_to([0.0, 0.0, 1.0], forward.shape))
     r[0] = [1.0, 0.0, 0.0, 0.0]

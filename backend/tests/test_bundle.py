@@ -272,3 +272,68 @@ def test_model_info_bad_file_subprocess(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0 and "bad.pt" in proc.stderr
+
+
+def test_onnx_export_loads_without_torch_and_equals_the_torch_bundle(bundle_file: Path) -> None:
+    """`write_onnx` puts the network and the bundle's args, mean/std and card into final_model.onnx; the onnx
+    backend reads only that (no torch import, checked in a fresh process) and predicts what torch predicts."""
+    pytest.importorskip("onnxscript")
+    from choreo.bundle import onnx_status, write_onnx
+
+    assert "no final_model.onnx" in onnx_status(bundle_file)
+    auto = load_bundle(bundle_file, backend="auto")
+    assert auto.backend == "torch" and "choreo export-onnx" in auto.backend_note
+    assert "no final_model.onnx" in _one_line_error(bundle_file, backend="onnx")
+    out = write_onnx(bundle_file)
+    assert out == bundle_file.with_suffix(".onnx") and onnx_status(bundle_file) is None
+    torch_b, onnx_b = load_bundle(bundle_file), load_bundle(bundle_file.parent, backend="auto")
+    assert onnx_b.backend == "onnx" and onnx_b.model is None and not onnx_b.backend_note
+    assert onnx_b.summary() == {**torch_b.summary(), "backend": "onnx"}
+    assert np.array_equal(onnx_b.normalizer.mean, torch_b.normalizer.mean)
+    assert np.array_equal(onnx_b.normalizer.std, torch_b.normalizer.std)
+    rng = np.random.default_rng(0)
+    x, text = rng.standard_normal((3, 263, 1, 30), dtype=np.float32), rng.standard_normal((3, 384), dtype=np.float32)
+    t, unc = np.array([0, 20, 49]), np.array([False, True, False])
+    assert np.abs(onnx_b.denoiser(x, t, text, unc) - torch_b.denoiser(x, t, text, unc)).max() < 1e-5
+    code = (f"import sys; from choreo.bundle import load_bundle; b = load_bundle({str(bundle_file)!r}, "
+            "backend='onnx'); print(b.backend, b.card['name'], 'torch' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=BACKEND)
+    assert run.stdout.split() == ["onnx", "tiny", "test", "model", "False"], run.stderr
+
+
+def test_stale_or_foreign_onnx_export_is_not_used(bundle_file: Path, tmp_path: Path) -> None:
+    """A re-written bundle (here: new sampling defaults) no longer matches its export: auto falls back to torch
+    and says why; an ONNX file that is not our export is refused; a bundle copied with its export still fits."""
+    pytest.importorskip("onnxscript")
+    import shutil
+
+    from choreo.bundle import SamplingDefaults, fingerprint, onnx_status, set_sampling_defaults, write_onnx
+
+    write_onnx(bundle_file)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("final_model.pt", "final_model.onnx"):
+        shutil.copy2(bundle_file.parent / name, copy / name)
+    assert onnx_status(copy / "final_model.pt") is None  # the fingerprint is of the contents, not the path
+    before = fingerprint(bundle_file)
+    set_sampling_defaults(bundle_file, SamplingDefaults(7, 1.5))
+    assert fingerprint(bundle_file) != before
+    assert "another version" in onnx_status(bundle_file)
+    auto = load_bundle(bundle_file, backend="auto")
+    assert auto.backend == "torch" and auto.sampling.steps == 7 and "another version" in auto.backend_note
+    write_onnx(bundle_file)
+    assert load_bundle(bundle_file, backend="auto").sampling == SamplingDefaults(7, 1.5)
+    from choreo.onnx_denoiser import export_onnx
+
+    export_onnx(MDM(TINY).eval(), bundle_file.with_suffix(".onnx"), frames=20)  # no bundle metadata
+    assert "not an export of a choreo bundle" in _one_line_error(bundle_file, backend="onnx")
+
+
+def test_shipped_default_model_has_an_up_to_date_onnx_export() -> None:
+    """`choreo generate` with the default model runs without torch only if final_model.onnx matches
+    final_model.pt: re-publishing the model must export it again (`choreo publish-model` does)."""
+    pytest.importorskip("onnxruntime")
+    from choreo.bundle import onnx_status
+    from choreo.config import DEFAULT_MODEL
+
+    assert onnx_status(DEFAULT_MODEL) is None

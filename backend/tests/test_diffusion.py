@@ -101,3 +101,24 @@ def test_masked_mse_ignores_padded_frames() -> None:
     pred2 = target.clone()
     pred2[1] += 2.0
     assert masked_mse(target, pred2, mask).item() == pytest.approx(2.0, rel=1e-5)
+
+
+@pytest.mark.parametrize("eta", [0.0, 1.0])
+def test_step_maths_equal_on_numpy_and_torch(eta: float) -> None:
+    """Sampling runs the step maths on numpy arrays, training's q_sample on torch tensors: the same numbers."""
+    d = GaussianDiffusion.cosine(1000).respaced(20)
+    rng = np.random.default_rng(0)
+    x0, xt, z = (rng.standard_normal((3, 263, 1, 6), dtype=np.float32) for _ in range(3))
+    t = np.array([19, 7, 0])
+    tt = torch.from_numpy(t)
+    as_t = [torch.from_numpy(a) for a in (x0, xt, z)]
+    for got, want in [(d.ddim_step(x0, xt, t, z, eta), d.ddim_step(*as_t[:2], tt, as_t[2], eta)),
+                      (d.ddpm_step(x0, xt, t, z), d.ddpm_step(*as_t[:2], tt, as_t[2])),
+                      (d.q_sample(x0, t, z), d.q_sample(as_t[0], tt, as_t[2]))]:
+        assert isinstance(got, np.ndarray) and got.dtype == np.float32
+        assert np.allclose(got, want.numpy(), atol=1e-6)
+    # float32 in, float32 out, and the deterministic DDIM step matches its float64 formula
+    ac, acp = d.alphas_cumprod[t], d.alphas_cumprod_prev[t]
+    r = lambda a: a.reshape(-1, 1, 1, 1)  # noqa: E731
+    eps = (xt - r(np.sqrt(ac)) * x0) / r(np.sqrt(1 - ac))
+    assert np.allclose(d.ddim_step(x0, xt, t, z, 0.0), r(np.sqrt(acp)) * x0 + r(np.sqrt(1 - acp)) * eps, atol=1e-5)

@@ -155,3 +155,39 @@ def test_request_without_steps_or_guidance_takes_the_models_defaults(small_bundl
     assert (m.meta["steps"], m.meta["guidance"]) == (3, 1.5) and ticks[-1] == 3
     explicit = gen.generate(GenerationRequest(text="a person dances", seconds=1.0, seed=0, steps=2, guidance=1.5))
     assert explicit[0].meta["steps"] == 2
+
+
+def test_cli_without_an_onnx_export_says_it_samples_with_torch(small_bundle, tmp_path, capsys):
+    code = main(["generate", "--text", "a person dances", "--seconds", "1", "--steps", "3", "--seed", "1",
+                 "--repairs", "0", "--no-video", "--model", str(small_bundle), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 0 and "on torch" in captured.out
+    assert "note: sampling with torch" in captured.err and "choreo export-onnx" in captured.err
+    code = main(["generate", "--text", "x", "--backend", "onnx", "--model", str(small_bundle), "--out",
+                 str(tmp_path / "o2")])
+    assert code == 2 and "ONNX backend cannot be used" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="the default model is not in this checkout")
+def test_default_model_generates_without_torch_or_scipy(tmp_path):
+    """The everyday command on the shipped model: onnxruntime runs its final_model.onnx, MiniLM runs on numpy;
+    neither torch nor scipy is imported (checked in the process that ran the command)."""
+    code = ("import sys; from choreo.cli import main; rc = main(['generate', '--text', 'a person dances salsa', "
+            f"'--seconds', '3', '--seed', '1', '--no-video', '--out', {str(tmp_path / 'out')!r}]); "
+            "print('imported', [m for m in ('torch', 'scipy', 'matplotlib') if m in sys.modules]); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "imported []" in done.stdout and "on onnx" in done.stdout and "note:" not in done.stderr
+    assert (tmp_path / "out" / "motion.bvh").is_file()
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="the default model is not in this checkout")
+def test_default_model_onnx_and_torch_sample_the_same_motion():
+    """Same seed, same noise: the ONNX export and the torch network give the same motion (the network's outputs
+    agree to ~1e-5; after 20 steps, chaining and decoding, joints agree to well under a millimetre)."""
+    req = dict(text="a person dances salsa", seconds=8, samples=2, seed=3, repairs=0)
+    by_onnx = Generator(load_bundle(DEFAULT_MODEL, backend="onnx")).generate(GenerationRequest(**req))
+    by_torch = Generator(load_bundle(DEFAULT_MODEL, backend="torch")).generate(GenerationRequest(**req))
+    for a, b in zip(by_onnx, by_torch, strict=True):
+        assert np.abs(a.joints - b.joints).max() < 1e-3
+    assert np.abs(by_onnx[0].joints - by_onnx[1].joints).max() > 0.1  # the check is not empty

@@ -61,12 +61,14 @@ def test_wheel_carries_the_model_and_generates(fresh_env, tmp_path):
                                     env=env, text=True).strip()
     assert Path(where).is_relative_to(site), f"choreo came from {where}, not from the wheel"
     assert (site / "choreo" / "default_model" / "final_model.pt").is_file()
+    assert (site / "choreo" / "default_model" / "final_model.onnx").is_file()  # generate runs it without torch
     version = run(py, "--version", cwd=tmp_path)
     assert version.returncode == 0 and "0." in version.stdout + version.stderr
     out = tmp_path / "salsa"
     gen = run(py, "generate", "--text", "a person dances salsa", "--seconds", "3", "--seed", "1", "--no-video",
               "--out", str(out), cwd=tmp_path)
     assert gen.returncode == 0, gen.stdout + gen.stderr
+    assert "on onnx" in gen.stdout and "note:" not in gen.stderr  # the installed export matches the installed .pt
     motion = json.loads((out / "motion.json").read_text())
     assert len(motion["motion"]) == 60 and len(motion["motion"][0]) == 22
     assert (out / "motion.bvh").read_text().startswith("HIERARCHY")

@@ -9,6 +9,7 @@ is kept from the choreography.json next to that plan. The work itself is choreog
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -102,7 +103,9 @@ def _dance(args: argparse.Namespace, settings, planned, out: Path, started: floa
     from choreo.choreography.report import summary_text
     from choreo.generate import Generator
 
-    bundle = load_bundle(args.model or settings.model_path, data_path=settings.data_path)
+    bundle = load_bundle(args.model or settings.model_path, data_path=settings.data_path, backend="auto")
+    if bundle.backend_note:
+        print(f"note: sampling with torch (slower): {bundle.backend_note}", file=sys.stderr)
     bars: dict[str, tqdm] = {}
 
     def progress(what: str, done: int, total: int) -> None:

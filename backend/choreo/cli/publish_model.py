@@ -1,4 +1,5 @@
-"""`choreo publish-model --run RUN --data DATASET [--eval DIR] --out FOLDER`: bundle + MODEL_CARD.md."""
+"""`choreo publish-model --run RUN --data DATASET [--eval DIR] --out FOLDER`: bundle, its ONNX export and
+MODEL_CARD.md."""
 
 from __future__ import annotations
 
