@@ -26,6 +26,7 @@ CONTACT_ON = 0.5  # contact channel above this starts a plant...
 CONTACT_OFF = 0.3  # ...and it lasts until the channel falls below this
 MIN_GAP = 2  # frames: shorter breaks between plants are closed
 MIN_PLANT = 3  # frames: shorter plants are ignored
+BEND_BIAS = 0.1  # forward bend (× thigh length) added to the knee's own: decides only for a straight leg
 PLANT_SPEED = 3.0  # m/s: a flagged toe moving faster than this (horizontally) is stepping, not planted
 PLANT_RADIUS = 0.30  # m: frames of a plant whose toe is farther than this from the plant's anchor are let go
 PLANTED_TOE_HEIGHT = 0.02  # m: height of the toe joint of a planted foot (cleanest CMU capture: 1.6 cm)
@@ -144,25 +145,30 @@ def correction_curve(toe: np.ndarray, flags: np.ndarray, blend: int = BLEND_FRAM
 
 
 def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle_target: np.ndarray, thigh: float, shin: float,
-                forward: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                forward: np.ndarray | None = None, ankle: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Knee [T,3] and reachable ankle [T,3] for hip→ankle targets, bending toward the original knee.
 
-    forward [T,3] (the body's facing): added to the bend direction with a small weight, so a leg that is
-    straight (no bend to follow) bends forward instead of toward whatever the rounding says."""
+    With the original `ankle` [T,3], the bend is the knee's offset from the original hip→ankle line (the
+    leg's own bend, not its position relative to the new target: a nearly straight leg whose target moves
+    past beneath the hip would otherwise flip its knee in one frame). forward [T,3] (the body's facing) is
+    added with a weight of BEND_BIAS × thigh, so a straight leg bends forward."""
     to_target = ankle_target - hip
     dist = np.linalg.norm(to_target, axis=-1, keepdims=True)
     reach = np.clip(dist, abs(thigh - shin) + 1e-6, thigh + shin - 1e-6)
     u = to_target / np.maximum(dist, 1e-9)
-    ankle = hip + u * reach
+    reached = hip + u * reach
     along = (thigh**2 - shin**2 + reach**2) / (2 * reach)
     height = np.sqrt(np.maximum(thigh**2 - along**2, 0.0))
     pole = knee - hip
-    pole = pole - (pole * u).sum(-1, keepdims=True) * u
+    if ankle is not None:
+        line = ankle - hip
+        line = line / np.maximum(np.linalg.norm(line, axis=-1, keepdims=True), 1e-9)
+        pole = pole - (pole * line).sum(-1, keepdims=True) * line
     if forward is not None:
-        bias = forward - (forward * u).sum(-1, keepdims=True) * u
-        pole = pole + 0.02 * thigh * bias  # 1 cm of forward bend decides only where the original has none
+        pole = pole + BEND_BIAS * thigh * forward
+    pole = pole - (pole * u).sum(-1, keepdims=True) * u
     pole = pole / np.maximum(np.linalg.norm(pole, axis=-1, keepdims=True), 1e-9)
-    return hip + u * along + pole * height, ankle
+    return hip + u * along + pole * height, reached
 
 
 def _body_forward(joints: np.ndarray) -> np.ndarray:
@@ -191,7 +197,8 @@ def lock_feet(joints: np.ndarray, contacts: np.ndarray, height: float = CONTACT_
         thigh = float(np.median(np.linalg.norm(out[:, knee] - out[:, hip], axis=-1)))
         shin = float(np.median(np.linalg.norm(out[:, ankle] - out[:, knee], axis=-1)))
         foot = out[:, toe] - out[:, ankle]
-        new_knee, new_ankle = two_bone_ik(out[:, hip], out[:, knee], out[:, ankle] + offset, thigh, shin, forward)
+        new_knee, new_ankle = two_bone_ik(out[:, hip], out[:, knee], out[:, ankle] + offset, thigh, shin, forward,
+                                          out[:, ankle])
         moved = weight > 0
         out[moved, knee], out[moved, ankle] = new_knee[moved], new_ankle[moved]
         out[moved, toe] = new_ankle[moved] + foot[moved]
