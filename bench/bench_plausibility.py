@@ -17,11 +17,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from choreo.bundle import load_bundle
 from choreo.config import DEFAULT_MODEL
 from choreo.generate import GenerationRequest, Generator
 from choreo.metrics.foot import skating_ratio_lodge, skating_ratio_motionlcm
-from choreo.metrics.plausibility import flicks, hovering, instant_turns, largest_joint_step, pops
+from choreo.metrics.plausibility import flicks, hovering, instant_turns, largest_joint_step, pops, seam_report
 
 from machine import machine_info
 
@@ -30,9 +31,23 @@ PROMPTS = ("a person dances salsa", "dance - expressive arms, pirouette",
            "a person dances the charleston")
 
 
+def seam_frames(gen: Generator, frames: int) -> list[int]:
+    """Where chained windows meet (generate.Generator._continue): each window after the first replaces the last
+    overlap + 1 frames; its rows are exact for overlap - SEAM_RAMP of them, then ramp into its own."""
+    from choreo.generate import SEAM_RAMP
+
+    overlap = min(40, gen.window // 4)
+    out, length = [], gen.window
+    while length < frames:
+        keep = length - (overlap + 1)
+        out += [keep + overlap - min(SEAM_RAMP, overlap - 1), keep + overlap]
+        length = keep + gen.window
+    return [f for f in out if f < frames - 1]
+
+
 def measure(gen: Generator, seconds: float, samples: int, repairs: int, clean_feet: bool) -> tuple[dict, list]:
     bad, n_pops, n_turns, steps, hover, n_flicks, flicked, lodge, mlcm = 0, 0, 0, [], [], 0, 0, [], []
-    clips = []
+    clips, seams_above = [], 0
     t0 = time.perf_counter()
     for i, text in enumerate(PROMPTS):
         for m in gen.generate(GenerationRequest(text=text, seconds=seconds, samples=samples, seed=100 + i,
@@ -45,12 +60,15 @@ def measure(gen: Generator, seconds: float, samples: int, repairs: int, clean_fe
             lodge.append(skating_ratio_lodge(m.joints, 20))
             mlcm.append(skating_ratio_motionlcm(m.joints, 20))
             clips.append(m.joints)
+            seams = seam_frames(gen, len(m.joints))
+            if seams:
+                seams_above += seam_report(m.joints, 20, seams)["seams_above_p99"]
     row = {"repairs": repairs, "clean_feet": clean_feet, "clips": len(steps), "clips_with_pop_or_turn": bad,
            "pops": n_pops, "instant_turns": n_turns, "clips_with_flick": flicked, "flicks": n_flicks,
            "largest_joint_step_m": round(max(steps), 3), "median_largest_step_m": round(float(np.median(steps)), 3),
            "largest_step_per_clip_m": [round(s, 3) for s in steps], "hovering_worst_cm": round(100 * max(hover), 1),
            "skating_lodge": round(float(np.nanmean(lodge)), 3), "skating_motionlcm": round(float(np.nanmean(mlcm)), 3),
-           "seconds": round(time.perf_counter() - t0, 1)}
+           "seams_above_clip_p99": seams_above, "seconds": round(time.perf_counter() - t0, 1)}
     return row, clips
 
 
@@ -69,6 +87,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=6.0)
     ap.add_argument("--samples", type=int, default=8, help="clips per prompt")
     ap.add_argument("--json")
+    ap.add_argument("--save", help="folder: the clips of every setting as .npz (for offline metrics)")
     args = ap.parse_args()
     result = {"machine": machine_info(), "load_average": os.getloadavg(), "rows": []}
     gen = Generator(load_bundle(DEFAULT_MODEL))
@@ -76,6 +95,10 @@ def main() -> None:
         unlocked, before = measure(gen, args.seconds, args.samples, repairs, clean_feet=False)
         locked, after = measure(gen, args.seconds, args.samples, repairs, clean_feet=True)
         locked["flicks_made_by_lock"] = lock_made(before, after)
+        if args.save:
+            Path(args.save).mkdir(parents=True, exist_ok=True)
+            for name, clips in (("unlocked", before), ("locked", after)):
+                np.savez(Path(args.save) / f"{args.seconds:g}s_repairs{repairs}_{name}.npz", *clips)
         for row in (unlocked, locked):
             print({k: v for k, v in row.items() if k != "largest_step_per_clip_m"})
             result["rows"].append(row)

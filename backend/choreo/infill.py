@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from choreo.metrics.plausibility import instant_turns, pops
+from choreo.metrics.plausibility import flicks, instant_turns, pops
 from choreo.quaternion import qrot, qyaw
 from choreo.representation import (
     FEATURE_DIM,
@@ -39,7 +39,7 @@ from choreo.representation import (
 from choreo.skeleton import canonical_offsets, forward_kinematics
 
 RAMP = 10  # frames of soft weight on the known side of every edge
-REPAIR_PASSES = 3  # passes over pops and instant turns (each generates their frames again)
+REPAIR_PASSES = 3  # passes over pops, instant turns and flicks (each generates their frames again)
 REPAIR_HALF = 12  # frames on each side of a defect generated again (with RAMP more frames of soft edge)
 FPS = 20.0
 ROOT_CHANNELS = slice(0, 3)  # yaw velocity and ground velocity: the root path
@@ -163,11 +163,14 @@ def _windows_needed(known: np.ndarray, stride: int) -> int:
 
 
 def defect_zone(job: FillJob, fps: float, half: int) -> np.ndarray:
-    """[T] bool: frames this fill wrote within `half` frames of a pop or an instant turn (plausibility's
-    definitions) that touches a written frame; frozen frames never. What a repair pass generates again."""
+    """[T] bool: frames this fill wrote within `half` frames of a pop, an instant turn or a flick (a joint
+    moving more than 30 cm in one frame; plausibility's definitions) that touches a written frame; frozen
+    frames never. What a repair pass generates again. (Flicks converge since the decoder stopped making them
+    out of shrunk bones: repairing them with the old decoder only moved them.)"""
     t = len(job.joints)
     zone = np.zeros(t, bool)
-    for f in sorted(set(pops(job.joints, fps)) | set(instant_turns(job.joints))):
+    flicked = {f for f, _ in flicks(job.joints)}
+    for f in sorted(set(pops(job.joints, fps)) | set(instant_turns(job.joints)) | flicked):
         if job.written[f] or job.written[min(f + 1, t - 1)]:
             zone[max(0, f - half + 1):min(t, f + half + 1)] = True
     return zone & job.written & ~job.frozen
@@ -198,7 +201,7 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
          progress: Callable[[int, int], None] | None = None, repairs: int = REPAIR_PASSES,
          fps: float = FPS) -> list[FillJob]:
     """Generate every unknown frame of every job (in place; returns the jobs, all frames known), then
-    `repair` what came out with a pop or an instant turn (`repairs` passes).
+    `repair` what came out with a pop, an instant turn or a flick (`repairs` passes).
 
     sample_rows(texts, values, weight, seed=...) is `Generator.sample_rows`; normalize is the bundle's.
     overlap: frames of context each window starts with (default window // 4).
@@ -216,7 +219,7 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
 def repair(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray], np.ndarray],
            jobs: list[FillJob], window: int, *, facing: str, overlap: int | None = None, seed: int | None = None,
            passes: int = REPAIR_PASSES, fps: float = FPS) -> list[FillJob]:
-    """Generate again, in-painted from both sides, the frames around every pop or instant turn in the frames
+    """Generate again, in-painted from both sides, the frames around every pop, instant turn or flick in the frames
     each job wrote (`written`; a finished motion: all of them), with a root path bridging the stretch
     (`bridge_root`). The model's own motion replaces the defect; nothing is smoothed. Up to `passes` passes."""
     overlap = window // 4 if overlap is None else overlap

@@ -250,7 +250,7 @@ def _agreement_weight(positions: np.ndarray, steps: np.ndarray) -> np.ndarray:
     return FUSE_POSITION_WEIGHT / (1.0 + (worst / FUSE_AGREE_METRES) ** 2)
 
 
-def features_to_skeleton_joints(feats: np.ndarray, passes: int = FUSE_RIGID_PASSES) -> np.ndarray:
+def features_to_skeleton_joints(feats: np.ndarray, passes: int | None = None) -> np.ndarray:
     """Generated features [N,263] -> joints [N,22,3] on the canonical skeleton, using the redundant channels.
 
     A network's RIC positions are not an exact feature vector: in single frames a wrist or a foot jumps away
@@ -258,8 +258,9 @@ def features_to_skeleton_joints(feats: np.ndarray, passes: int = FUSE_RIGID_PASS
     bone (a forearm at 20-50 % of its length) fixing the length amplifies the noise of its direction into a
     one-frame flick. So positions are fused with the velocity channel (`fuse_positions`, weighted by how well
     the two agree), then bone lengths are set exactly (RIC directions, no FK error build-up) and the rigid pose
-    is fused again, `passes` times. Exact features decode exactly.
+    is fused again, `passes` times (default FUSE_RIGID_PASSES). Exact features decode exactly.
     """
+    passes = FUSE_RIGID_PASSES if passes is None else passes
     feats = np.asarray(feats, dtype=np.float64)
     positions = features_to_joints(feats)
     if feats.ndim != 2 or len(feats) < 2 or passes <= 0:
