@@ -19,6 +19,7 @@ from choreo.diffusion import GaussianDiffusion
 from choreo.errors import ChoreoError
 from choreo.foot_contact import ground, lock_feet
 from choreo.infill import REPAIR_PASSES, FillJob, repair
+from choreo.metrics.plausibility import JUMP_METRES
 from choreo.motion import Motion
 from choreo.representation import (
     FEATURE_DIM,
@@ -161,7 +162,7 @@ class Generator:
             return self.sample_rows(texts, values, weight, steps=req.steps, guidance=req.guidance, seed=seed)
 
         repair(rows, self.bundle.normalizer.normalize, jobs, self.window, facing=self.bundle.root_facing,
-               seed=req.seed, passes=req.repairs)
+               seed=req.seed, passes=req.repairs, flick_metres=JUMP_METRES)
         return [j.joints for j in jobs], [j.contacts for j in jobs]
 
     def _continue(self, motions: list[np.ndarray], contacts: list[np.ndarray], emb: np.ndarray,

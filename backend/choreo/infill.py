@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from choreo.metrics.plausibility import instant_turns, pops
+from choreo.metrics.plausibility import flicks, instant_turns, pops
 from choreo.quaternion import qrot, qyaw
 from choreo.representation import (
     FEATURE_DIM,
@@ -39,7 +39,7 @@ from choreo.representation import (
 from choreo.skeleton import canonical_offsets, forward_kinematics
 
 RAMP = 10  # frames of soft weight on the known side of every edge
-REPAIR_PASSES = 3  # passes over pops and instant turns (each generates their frames again)
+REPAIR_PASSES = 3  # passes over pops, instant turns and flicks (each generates their frames again)
 REPAIR_HALF = 12  # frames on each side of a defect generated again (with RAMP more frames of soft edge)
 FPS = 20.0
 ROOT_CHANNELS = slice(0, 3)  # yaw velocity and ground velocity: the root path
@@ -162,12 +162,15 @@ def _windows_needed(known: np.ndarray, stride: int) -> int:
     return sum(-(-len(r) // max(stride, 1)) for r in runs)
 
 
-def defect_zone(job: FillJob, fps: float, half: int) -> np.ndarray:
-    """[T] bool: frames this fill wrote within `half` frames of a pop or an instant turn (plausibility's
-    definitions) that touches a written frame; frozen frames never. What a repair pass generates again."""
+def defect_zone(job: FillJob, fps: float, half: int, flick_metres: float | None = None) -> np.ndarray:
+    """[T] bool: frames this fill wrote within `half` frames of a pop, an instant turn or (with `flick_metres`)
+    a flick (a joint moving more than that in one frame; plausibility's definitions) that touches a written
+    frame; frozen frames never. What a repair pass generates again. (Flicks converge since the decoder stopped
+    making them out of shrunk bones: repairing them with the old decoder only moved them.)"""
     t = len(job.joints)
     zone = np.zeros(t, bool)
-    for f in sorted(set(pops(job.joints, fps)) | set(instant_turns(job.joints))):
+    flicked = {f for f, _ in flicks(job.joints, flick_metres)} if flick_metres is not None else set()
+    for f in sorted(set(pops(job.joints, fps)) | set(instant_turns(job.joints)) | flicked):
         if job.written[f] or job.written[min(f + 1, t - 1)]:
             zone[max(0, f - half + 1):min(t, f + half + 1)] = True
     return zone & job.written & ~job.frozen
@@ -198,7 +201,7 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
          progress: Callable[[int, int], None] | None = None, repairs: int = REPAIR_PASSES,
          fps: float = FPS) -> list[FillJob]:
     """Generate every unknown frame of every job (in place; returns the jobs, all frames known), then
-    `repair` what came out with a pop or an instant turn (`repairs` passes).
+    `repair` what came out with a pop or an instant turn (`repairs` passes; flicks only in `repair`, on request).
 
     sample_rows(texts, values, weight, seed=...) is `Generator.sample_rows`; normalize is the bundle's.
     overlap: frames of context each window starts with (default window // 4).
@@ -209,21 +212,23 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
     overall = _overall(progress, rounds)
     _fill_rounds(sample_rows, normalize, jobs, window, facing, overlap, rng, seed is not None, overall, rounds)
     _repair(sample_rows, normalize, jobs, window, facing, overlap, rng, seed is not None, overall, rounds,
-            repairs, fps)
+            repairs, fps, None)
     return jobs
 
 
 def repair(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray], np.ndarray],
            jobs: list[FillJob], window: int, *, facing: str, overlap: int | None = None, seed: int | None = None,
-           passes: int = REPAIR_PASSES, fps: float = FPS) -> list[FillJob]:
-    """Generate again, in-painted from both sides, the frames around every pop or instant turn in the frames
+           passes: int = REPAIR_PASSES, fps: float = FPS, flick_metres: float | None = None) -> list[FillJob]:
+    """Generate again, in-painted from both sides, the frames around every pop, instant turn or flick in the frames
     each job wrote (`written`; a finished motion: all of them), with a root path bridging the stretch
-    (`bridge_root`). The model's own motion replaces the defect; nothing is smoothed. Up to `passes` passes."""
+    (`bridge_root`). The model's own motion replaces the defect; nothing is smoothed. Up to `passes` passes.
+    flick_metres: also regenerate flicks, joints moving more than this in one frame (`choreo generate` passes
+    plausibility.JUMP_METRES; the song pipeline does not, its stretches are pinned to key poses and beats)."""
     overlap = window // 4 if overlap is None else overlap
     rng = np.random.default_rng(seed)
     rounds = [0, 0]
     _repair(sample_rows, normalize, jobs, window, facing, overlap, rng, seed is not None, _overall(None, rounds),
-            rounds, passes, fps)
+            rounds, passes, fps, flick_metres)
     return jobs
 
 
@@ -237,11 +242,11 @@ def _overall(progress: Callable[[int, int], None] | None, rounds: list[int]) -> 
 
 def _repair(sample_rows, normalize, jobs: list[FillJob], window: int, facing: str, overlap: int,  # noqa: ANN001
             rng: np.random.Generator, seeded: bool, overall: Callable[[int, int], None], rounds: list[int],
-            passes: int, fps: float) -> None:
+            passes: int, fps: float, flick_metres: float | None) -> None:
     for _ in range(passes):
         broken = []
         for job in jobs:
-            zone = defect_zone(job, fps, REPAIR_HALF)
+            zone = defect_zone(job, fps, REPAIR_HALF, flick_metres)
             if zone.any():
                 job.frozen |= ~job.written  # a repair changes only what this fill made: its context stays exact
                 bridge_root(job, zone)

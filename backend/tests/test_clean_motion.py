@@ -150,3 +150,36 @@ def test_generated_clips_come_out_without_pops(generator):
                                                    samples=8, seed=11))
     bad = [i for i, m in enumerate(motions) if P.pops(m.joints, FPS) or P.instant_turns(m.joints)]
     assert len(bad) <= 1, f"clips with a pop or instant turn: {bad}"
+
+
+def test_a_synthetic_flick_is_detected_and_a_clean_clip_passes(clip):
+    assert P.flicks(clip) == []
+    flicked = clip.copy()
+    flicked[50, 20] += np.array([0.35, 0.0, 0.0])  # the left wrist jumps 35 cm out for one frame and back
+    assert P.flicks(flicked) == [(49, 20), (50, 20)]
+    assert P.plausibility(flicked, FPS)["flicks"] == 2
+
+
+def test_decoder_follows_the_velocity_channel_through_a_one_frame_position_spike(clip):
+    """Generated RIC positions jump away in single frames while the joint-velocity channel of the same rows
+    says the joint barely moves, and a bone the network shrinks has a noisy direction that fixing its length
+    turns into a flick. The decoder fuses both channels: exact features decode exactly, and a wrist spiked in
+    the RIC block (velocities untouched) comes back without the flick, bones still exact."""
+    from choreo.representation import features_to_skeleton_joints
+    from choreo.skeleton import CANONICAL_BONE_LENGTHS, bone_lengths, enforce_bone_lengths
+
+    feats = joints_to_features(clip)
+    exact = canonicalize(clip)[:-1]
+    assert np.abs(features_to_skeleton_joints(feats) - exact).max() < 1e-5
+    spiked = feats.copy()
+    wrist, elbow = RIC.start + (20 - 1) * 3, RIC.start + (18 - 1) * 3
+    # frame 60: the forearm collapses to 10 % of its length and points backwards (the wrist near the elbow)
+    forearm = spiked[60, wrist:wrist + 3] - spiked[60, elbow:elbow + 3]
+    spiked[60, wrist:wrist + 3] = spiked[60, elbow:elbow + 3] - 0.1 * forearm
+    old = enforce_bone_lengths(features_to_joints(spiked))  # the decoder before: lengths fixed on RIC alone
+    assert P.largest_joint_step(old) > 0.3
+    new = features_to_skeleton_joints(spiked)
+    assert P.largest_joint_step(new) < 0.75 * P.largest_joint_step(old) and not P.flicks(new)
+    assert np.abs(new[60, 20] - exact[60, 20]).max() < 0.1  # the wrist is where the velocities put it
+    np.testing.assert_allclose(bone_lengths(new)[:, 1:], np.broadcast_to(CANONICAL_BONE_LENGTHS[1:], (len(new), 21)),
+                               atol=1e-6)

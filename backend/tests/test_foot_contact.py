@@ -56,3 +56,36 @@ def test_high_foot_is_not_pinned_even_if_flagged():
     contacts = np.ones((20, 4))
     locked = lock_feet(joints, contacts)
     np.testing.assert_allclose(locked[:, 10], joints[:, 10], atol=1e-6)
+
+
+def test_toggling_contact_on_a_sliding_planted_foot_makes_no_jump():
+    """A foot on the floor that slides 20 cm while its contact channel flickers on and off (as the model's
+    does): the lock must not snap it between anchors. The lock before (anchor per 2-frame run, a 3-frame fade
+    to zero across each 1-frame gap) moved the toe up to ~10 cm in one frame; now every step stays small."""
+    t = 60
+    joints = standing(t)
+    joints[:, [4, 7, 10], 2] += np.linspace(0.0, 0.2, t)[:, None]  # the left leg's foot slides forward 20 cm
+    contacts = np.zeros((t, 4))
+    contacts[:, :2] = np.tile([1.0, 1.0, 1.0, 0.2], t // 4)[:, None]  # on 3 frames, off 1, and so on
+    before = np.linalg.norm(np.diff(joints, axis=0), axis=-1).max()
+    locked = lock_feet(joints, contacts)
+    steps = np.linalg.norm(np.diff(locked, axis=0), axis=-1)
+    assert steps[:, [4, 7, 10]].max() < before + 0.03
+    assert np.ptp(locked[5:55, 10][:, [0, 2]], axis=0).max() < 0.25  # still pinned: it slides less than before
+
+
+def test_a_large_correction_eases_in_and_out_at_most_a_few_cm_per_frame():
+    """A plant whose toe drifts 30 cm: pinning it needs ~15 cm of correction at its ends, released over as many
+    frames as MAX_CORRECTION_STEP asks for, not over 3."""
+    from choreo.foot_contact import MAX_CORRECTION_STEP, correction_curve
+
+    t = 80
+    toe = np.zeros((t, 3))
+    toe[:, 1] = 0.02
+    toe[:, 2] = np.linspace(0.0, 0.6, t)
+    flags = np.zeros(t, bool)
+    flags[30:50] = True
+    offset, weight = correction_curve(toe, flags)
+    assert np.abs(offset[30:50, 2] + toe[30:50, 2] - np.median(toe[30:50, 2])).max() < 1e-9  # pinned
+    assert np.linalg.norm(np.diff(offset, axis=0), axis=-1).max() < MAX_CORRECTION_STEP + 0.01
+    assert weight[:20].max() == 0.0 and weight[60:].max() == 0.0  # and let go

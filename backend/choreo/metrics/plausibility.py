@@ -109,4 +109,12 @@ def plausibility(joints: np.ndarray, fps: float) -> dict:
     """Every check for one clip (seams need the window layout: see `seam_report`)."""
     p, t = pops(joints, fps), instant_turns(joints)
     return {"pops": len(p), "pop_frames": p, "instant_turns": len(t), "turn_frames": t,
-            "hovering_m": hovering(joints), "largest_joint_step_m": largest_joint_step(joints)}
+            "hovering_m": hovering(joints), "largest_joint_step_m": largest_joint_step(joints),
+            "flicks": len(flicks(joints))}
+
+
+def flicks(joints: np.ndarray, metres: float = JUMP_METRES) -> list[tuple[int, int]]:
+    """(transition, joint) pairs where one joint moves more than `metres` between two frames (a wrist or a
+    foot flicking away and back reads as two of them)."""
+    step = np.linalg.norm(np.diff(np.asarray(joints, dtype=np.float64), axis=0), axis=-1)
+    return [(int(t), int(j)) for t, j in zip(*np.nonzero(step > metres), strict=True)]
