@@ -199,9 +199,9 @@ def bridge_root(job: FillJob, zone: np.ndarray) -> None:
 def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray], np.ndarray], jobs: list[FillJob],
          window: int, *, facing: str, overlap: int | None = None, seed: int | None = None,
          progress: Callable[[int, int], None] | None = None, repairs: int = REPAIR_PASSES,
-         fps: float = FPS) -> list[FillJob]:
+         fps: float = FPS, flick_metres: float | None = None) -> list[FillJob]:
     """Generate every unknown frame of every job (in place; returns the jobs, all frames known), then
-    `repair` what came out with a pop or an instant turn (`repairs` passes; flicks only in `repair`, on request).
+    `repair` what came out with a pop or an instant turn (`repairs` passes; flicks too with `flick_metres`).
 
     sample_rows(texts, values, weight, seed=...) is `Generator.sample_rows`; normalize is the bundle's.
     overlap: frames of context each window starts with (default window // 4).
@@ -212,7 +212,7 @@ def fill(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarray
     overall = _overall(progress, rounds)
     _fill_rounds(sample_rows, normalize, jobs, window, facing, overlap, rng, seed is not None, overall, rounds)
     _repair(sample_rows, normalize, jobs, window, facing, overlap, rng, seed is not None, overall, rounds,
-            repairs, fps, None)
+            repairs, fps, flick_metres)
     return jobs
 
 
@@ -223,7 +223,7 @@ def repair(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarr
     each job wrote (`written`; a finished motion: all of them), with a root path bridging the stretch
     (`bridge_root`). The model's own motion replaces the defect; nothing is smoothed. Up to `passes` passes.
     flick_metres: also regenerate flicks, joints moving more than this in one frame (`choreo generate` passes
-    plausibility.JUMP_METRES; the song pipeline does not, its stretches are pinned to key poses and beats)."""
+    plausibility.JUMP_METRES; the song pipeline only around point moves, where key poses pin the stretches)."""
     overlap = window // 4 if overlap is None else overlap
     rng = np.random.default_rng(seed)
     rounds = [0, 0]
