@@ -41,10 +41,13 @@ def main() -> None:
     ap.add_argument("--members", type=int, nargs="+", default=[1, 5])
     ap.add_argument("--minutes", type=float, nargs="+", default=[1.5, 3.0])
     ap.add_argument("--video", action="store_true", help="also time preview.mp4 (for the largest run)")
+    ap.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
+                    help="the network's runtime (auto, as `choreo dance`: the ONNX export when it is up to date)")
     ap.add_argument("--json")
     args = ap.parse_args()
     rows = []
-    gen = Generator(load_bundle(Path(__file__).resolve().parents[1] / "backend/choreo/default_model"))
+    gen = Generator(load_bundle(Path(__file__).resolve().parents[1] / "backend/choreo/default_model",
+                                backend=args.backend))
     with tempfile.TemporaryDirectory() as tmp:
         for minutes in args.minutes:
             path = song_of(minutes, Path(tmp))

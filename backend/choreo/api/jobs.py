@@ -110,7 +110,8 @@ class Models:
         if path not in self._loaded:
             mdm = load_settings(None)
             clip = str(mdm.clip_path) if mdm.clip_path else None
-            self._loaded[path] = Generator(load_bundle(path, data_path=mdm.data_path), clip_path=clip)
+            # auto: the ONNX export when it is up to date (as `choreo generate` and `choreo dance`), else torch
+            self._loaded[path] = Generator(load_bundle(path, data_path=mdm.data_path, backend="auto"), clip_path=clip)
         return self._loaded[path]
 
 
