@@ -88,8 +88,12 @@ def export_onnx(model: MDM, path: str | Path, frames: int = 196, max_positions: 
 def free_cores() -> int:
     """Cores not busy with other processes (cores minus the 1-minute load average, at least 1). One thread
     per free core: on this project's shared 2-core machine a second thread waiting for a busy core made a
-    guided step 2x slower (docs/BENCHMARKS.md), while on an idle machine 2 threads are 1.4x faster than 1."""
+    guided step 2x slower (docs/BENCHMARKS.md), while on an idle machine 2 threads are 1.4x faster than 1.
+    The environment variable CHOREO_THREADS=N sets it."""
     cores = os.cpu_count() or 1
+    asked = os.environ.get("CHOREO_THREADS", "").strip()
+    if asked.isdigit() and int(asked) > 0:  # the user's (or a benchmark's) choice wins
+        return int(asked)
     try:
         load = os.getloadavg()[0]
     except OSError:  # not available on this platform
