@@ -82,3 +82,35 @@ def running_service(data_dir: Path, *, workers: int = 1, port: int | None = None
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
+
+
+def body_error(a, b, own_floor: bool = False) -> float:
+    """Largest joint distance (m) in the body's own frame; `own_floor`: up to one height offset (a file's floor
+    is its own)."""
+    import numpy as np
+
+    from choreo.choreography.report import body_frame
+
+    d = body_frame(np.asarray(a)) - body_frame(np.asarray(b))
+    if own_floor:
+        d[..., 1] -= np.median(d[..., 1])
+    return float(np.linalg.norm(d, axis=-1).max())
+
+
+def assert_move_danced(before: dict, after: dict, rows: list[dict], move, section: int) -> None:
+    """In the regenerated `after` choreography.json: every placement row dances `move` (re-timed onto the song's
+    beats) within 1 cm in the body frame, and every frame outside `section` is the `before` one exactly."""
+    import numpy as np
+
+    from choreo.choreography.moves import retime
+    from choreo.music.song import Song
+
+    song = Song.from_dict(after["song"])
+    for p in rows:
+        _, offsets, expected = retime(move, song.beats, p["beat"], song.tempo)
+        got = np.asarray(after["members"][p["member"]]["joints"])[p["start_frame"] + offsets]
+        assert body_error(got, expected) < 0.01, p
+    a, b = after["sections"][section]["start_frame"], after["sections"][section]["end_frame"]
+    for old, new in zip(before["members"], after["members"], strict=True):
+        x, y = np.asarray(old["joints"]), np.asarray(new["joints"])
+        assert np.array_equal(x[:a], y[:a]) and np.array_equal(x[b:], y[b:])  # every other frame

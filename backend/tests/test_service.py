@@ -26,7 +26,7 @@ from choreo.config import DEFAULT_MODEL
 from choreo.importers import load_motions
 from choreo.music.demo_song import synthesize, write_demo_song
 
-from service import running_service
+from service import assert_move_danced, body_error, running_service
 
 pytestmark = pytest.mark.skipif(not Path(DEFAULT_MODEL).exists(), reason="the shipped default model is missing")
 STRUCTURE = (("intro", 2), ("verse", 4), ("chorus", 4), ("outro", 2))
@@ -210,16 +210,6 @@ def _section_beats(ch: dict, k: int) -> list[int]:
     return [i for i, b in enumerate(ch["song"]["beats"]) if sec["start"] - 1e-3 <= b < sec["end"] - 1e-3]
 
 
-def _body_error(a: np.ndarray, b: np.ndarray, own_floor: bool = False) -> float:
-    """Largest joint distance in the body frame; `own_floor`: up to one height offset (a file's floor is its own)."""
-    from choreo.choreography.report import body_frame
-
-    d = body_frame(a) - body_frame(b)
-    if own_floor:
-        d[..., 1] -= np.median(d[..., 1])
-    return float(np.linalg.norm(d, axis=-1).max())
-
-
 def test_moves_from_a_span_and_from_a_file(svc, finished, tmp_path):
     job_id, _ = finished
     api = f"{svc.url}/api/v1"
@@ -236,7 +226,7 @@ def test_moves_from_a_span_and_from_a_file(svc, finished, tmp_path):
     full = httpx.get(f"{api}/moves/span-move", timeout=30).json()
     joints = np.asarray(full["joints"])
     a = int(round(beats[i] * fps))
-    assert _body_error(joints, np.asarray(ch["members"][1]["joints"])[a : a + len(joints)]) < 0.01  # member 2's
+    assert body_error(joints, np.asarray(ch["members"][1]["joints"])[a : a + len(joints)]) < 0.01  # member 2's
     r = httpx.post(f"{api}/choreographies/{job_id}/moves", json={"name": "bar-move", "start_bar": 2, "end_bar": 2},
                    timeout=60)
     assert r.status_code == 201 and r.json()["beats"] == pytest.approx(ch["song"]["meter"], abs=0.15), r.text
@@ -259,7 +249,7 @@ def test_moves_from_a_span_and_from_a_file(svc, finished, tmp_path):
     got = np.asarray(httpx.get(f"{api}/moves/from-bvh", timeout=30).json()["joints"])
     (tmp_path / "member_01.bvh").write_bytes(bvh)
     read = load_motions(tmp_path / "member_01.bvh")[0].joints  # the file as choreo reads it (BVH's own rounding)
-    assert _body_error(got, read[a : a + len(got)], own_floor=True) < 0.01
+    assert body_error(got, read[a : a + len(got)], own_floor=True) < 0.01
     # A pickle is never unpickled: loading it would create the marker file.
     marker = tmp_path / "unpickled"
     evil = tmp_path / "results.npy"
@@ -293,8 +283,7 @@ class _Touch:
 
 
 def test_a_placed_move_is_danced_on_its_beat_then_removed(svc, finished):
-    from choreo.choreography.moves import Move, retime
-    from choreo.music.song import Song
+    from choreo.choreography.moves import Move
 
     job_id, _ = finished
     api = f"{svc.url}/api/v1"
@@ -344,18 +333,11 @@ def test_a_placed_move_is_danced_on_its_beat_then_removed(svc, finished):
     assert new["plan"]["sections"][chorus]["points"] == [{"move": "span-move", "bars": [], "beats": [5],
                                                           "members": [1, 3]}]
     move = Move.from_dict(httpx.get(f"{api}/moves/span-move", timeout=30).json())
-    song = Song.from_dict(new["song"])
     rows = [p for p in new["points"] if p["section"] == chorus]
     assert sorted(p["member"] for p in rows) == [0, 2]
     for p in rows:
         assert p["beat"] == idx[4] and abs(p["start_frame"] - beats[idx[4]] * fps) <= 1.0
-        _, offsets, expected = retime(move, song.beats, p["beat"], song.tempo)
-        got = np.asarray(new["members"][p["member"]]["joints"])[p["start_frame"] + offsets]
-        assert _body_error(got, expected) < 0.01, p
-    a, b = ch["sections"][chorus]["start_frame"], ch["sections"][chorus]["end_frame"]
-    for before, after in zip(ch["members"], new["members"], strict=True):
-        x, y = np.asarray(before["joints"]), np.asarray(after["joints"])
-        assert np.array_equal(x[:a], y[:a]) and np.array_equal(x[b:], y[b:])  # every other frame
+    assert_move_danced(ch, new, rows, move, chorus)
     # Removed again: the section is danced without it.
     assert httpx.delete(f"{base}/{placed_id}/sections/{chorus}/points/3", timeout=30).status_code == 404
     r = httpx.delete(f"{base}/{placed_id}/sections/{chorus}/points/0", timeout=30)

@@ -22,14 +22,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from choreo.choreography.moves import Move, retime
+from choreo.choreography.moves import Move
 from choreo.choreography.plan import Plan, make_plan
 from choreo.choreography.points import regenerate_edges
-from choreo.choreography.report import body_frame
 from choreo.config import DEFAULT_MODEL
 from choreo.music.analyze import analyze
 from choreo.music.demo_song import synthesize, write_demo_song
 from choreo.music.song import Song
+
+from service import assert_move_danced, body_error
 
 CHROMIUM = Path("/usr/bin/chromium")
 DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
@@ -437,10 +438,6 @@ def _beats_of(ch: dict, k: int) -> list[int]:
     return [i for i, b in enumerate(ch["song"]["beats"]) if sec["start"] - 1e-3 <= b < sec["end"] - 1e-3]
 
 
-def _body_error(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.linalg.norm(body_frame(a) - body_frame(b), axis=-1).max())
-
-
 def _moves_page(browser, base: str, job: str, errors: list[str]):
     page = _page(browser, errors)
     page.goto(f"{base}/?job={job}")
@@ -487,7 +484,7 @@ def test_marking_a_span_of_the_dance_creates_a_library_move(browser, studio):
     assert "4.0 beats" in page.inner_text("#move-list li[data-move=hook]")
     joints = np.asarray(_get_json(f"{base}/api/v1/moves/hook")["joints"])
     a = int(round(t0 * fps))
-    assert _body_error(joints, np.asarray(ch["members"][1]["joints"])[a : a + len(joints)]) < 0.01  # member 2's
+    assert body_error(joints, np.asarray(ch["members"][1]["joints"])[a : a + len(joints)]) < 0.01  # member 2's
     # The same span under a name that is no name: the server's sentence is on the page, nothing is added.
     page.keyboard.press("Escape")
     _shift_drag(page, t0, t1)
@@ -591,16 +588,9 @@ def test_a_move_placed_on_a_chorus_beat_is_danced_there(browser, studio):
                                                           "members": None}]
     rows = [q for q in new["points"] if q["section"] == chorus]
     assert sorted(q["member"] for q in rows) == list(range(MEMBERS))
-    song = Song.from_dict(new["song"])
     for q in rows:  # on that beat (within a frame), every member's poses the move's, within 1 cm
         assert q["beat"] == idx[beat - 1] and abs(q["start_frame"] - t * fps) <= 1.0
-        _, offsets, expected = retime(move, song.beats, q["beat"], song.tempo)
-        got = np.asarray(new["members"][q["member"]]["joints"])[q["start_frame"] + offsets]
-        assert _body_error(got, expected) < 0.01, q
-    a0, a1 = ch["sections"][chorus]["start_frame"], ch["sections"][chorus]["end_frame"]
-    for before, after in zip(ch["members"], new["members"], strict=True):
-        b, a = np.asarray(before["joints"]), np.asarray(after["joints"])
-        assert np.array_equal(b[:a0], a[:a0]) and np.array_equal(b[a1:], a[a1:])  # every other frame
+    assert_move_danced(ch, new, rows, move, chorus)
     (p,) = page.evaluate("studio.placements()")
     assert (p["section"], p["beat"], p["pending"]) == (chorus, beat, False)  # danced now
     # Undo: back to the version without the move.

@@ -184,23 +184,26 @@ async def create_move(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@router.get("/moves/{name}", summary="One move of the library, joints included (its choreo-move/1 file)",
-            responses={404: {"description": "no such move"}})
-def get_move(request: Request, name: str) -> dict:
+def _library_holding(request: Request, name: str):  # noqa: ANN202 - the MoveLibrary
+    """The library, or 404 naming what it holds when it has no move `name`."""
     library = _library(request)
     if name not in library:
         raise HTTPException(404, f"no move named {name!r}; the library holds: "
                                  f"{', '.join(library.names()) or 'nothing yet'}")
+    return library
+
+
+@router.get("/moves/{name}", summary="One move of the library, joints included (its choreo-move/1 file)",
+            responses={404: {"description": "no such move"}})
+def get_move(request: Request, name: str) -> dict:
+    library = _library_holding(request, name)
     return library.get(name).to_dict()
 
 
 @router.delete("/moves/{name}", summary="Remove a move from the library",
                responses={404: {"description": "no such move"}})
 def delete_move(request: Request, name: str) -> dict:
-    library = _library(request)
-    if name not in library:
-        raise HTTPException(404, f"no move named {name!r}; the library holds: "
-                                 f"{', '.join(library.names()) or 'nothing yet'}")
+    library = _library_holding(request, name)
     library.remove(name)
     return {"name": name, "deleted": True}
 
