@@ -498,7 +498,9 @@ def test_jobs_beyond_the_worker_limit_wait_queued(tmp_path, song):
         both_seen = False
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
-            ja, jb = get(svc, a), get(svc, b)
+            # One listing, one query: two GETs could straddle a finishing and b starting.
+            listed = httpx.get(f"{svc.url}/api/v1/choreographies", timeout=30).json()["items"]
+            ja, jb = (next(j for j in listed if j["id"] == x) for x in (a, b))
             assert not (ja["status"] == "running" and jb["status"] == "running"), "two jobs ran on one worker"
             if ja["status"] == "running" and jb["status"] == "queued":
                 both_seen = True
