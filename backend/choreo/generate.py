@@ -18,8 +18,8 @@ from choreo.bundle import ModelBundle
 from choreo.diffusion import GaussianDiffusion
 from choreo.errors import ChoreoError
 from choreo.foot_contact import ground, lock_feet
-from choreo.infill import REPAIR_PASSES, FillJob, repair
-from choreo.metrics.plausibility import JUMP_METRES
+from choreo.infill import REPAIR_PASSES, ROOT_CHANNELS, FillJob, repair
+from choreo.metrics.plausibility import JUMP_METRES, instant_turns, pops
 from choreo.motion import Motion
 from choreo.representation import (
     FEATURE_DIM,
@@ -38,6 +38,7 @@ from choreo.text import load_text_encoder
 MAX_SECONDS = 600.0
 SEAM_RAMP = 10  # frames over which a continuation window blends from the given motion into its own
 SEAM_NOISE_KNOWN = True  # noise the given frames into x_t at each step (RePaint-style)
+ROOT_CONTINUITY = True  # the root path held over the overlap and eased out after it (_continue)
 
 
 @dataclass
@@ -91,7 +92,8 @@ class Generator:
 
     def _sample_window(self, text_emb: np.ndarray, req: GenerationRequest, seed: int | None,
                        inpaint: Inpainting | None, progress: Callable[[int, int], None] | None) -> np.ndarray:
-        shape = (text_emb.shape[0], FEATURE_DIM, 1, self.window)
+        frames = self.window if inpaint is None else inpaint.values.shape[-1]  # in-painted windows may be shorter
+        shape = (text_emb.shape[0], FEATURE_DIM, 1, frames)
         x = self.sampler.sample(shape, text_emb, guidance=req.guidance, steps=req.steps, method=req.method,
                                 inpaint=inpaint, seed=seed, progress=progress)
         feats = x[:, :, 0, :].transpose(0, 2, 1).astype(np.float32)  # [B, T, 263]
@@ -138,17 +140,38 @@ class Generator:
         if req.repairs:
             motions, contacts = self._repair(motions, contacts, req)
         self.timings["repair"] = time.perf_counter() - repair_started
-        out = []
-        for joints, contact in zip(motions, contacts, strict=True):
-            if req.smooth_sigma > 0:  # take out frame-to-frame sampling noise; keep bones exact
-                joints = enforce_bone_lengths(gaussian_smooth(joints, req.smooth_sigma, axis=0))
-            joints = ground(joints, contact[:frames])
-            if req.clean_feet:
-                joints = lock_feet(joints, contact[:frames])
-            out.append(Motion(joints, text=req.text, source="generated",
-                              meta={"steps": req.steps, "guidance": req.guidance, "seed": req.seed}))
+        finished = [self._feet(self._smooth(joints, req), contact, req)
+                    for joints, contact in zip(motions, contacts, strict=True)]
+        if req.repairs and req.clean_feet:
+            # Pinning the feet can turn a borderline jump into a pop (a 10-cm shift at a seam, measured): what the
+            # clean-up leaves is generated again from the cleaned motion, then its feet are cleaned once more.
+            flagged = [i for i, j in enumerate(finished) if pops(j, FPS) or instant_turns(j)]
+            if flagged:
+                started_again = time.perf_counter()
+                before = [finished[i] for i in flagged]
+                again, again_contacts = self._repair(before, [contacts[i] for i in flagged], req)
+                for i, old, joints, contact in zip(flagged, before, again, again_contacts, strict=True):
+                    changed = np.abs(joints - old).max(axis=(1, 2)) > 1e-9  # only the new frames are smoothed
+                    joints = np.where(changed[:, None, None], self._smooth(joints, req), joints)
+                    finished[i], contacts[i] = self._feet(joints, contact, req), contact
+                self.timings["repair"] += time.perf_counter() - started_again
+        out = [Motion(joints, text=req.text, source="generated",
+                      meta={"steps": req.steps, "guidance": req.guidance, "seed": req.seed}) for joints in finished]
         self.timings["sampling"] = time.perf_counter() - started
         return out
+
+    @staticmethod
+    def _smooth(joints: np.ndarray, req: GenerationRequest) -> np.ndarray:
+        """With `smooth_sigma`, frame-to-frame sampling noise taken out (bones kept exact)."""
+        if req.smooth_sigma > 0:
+            return enforce_bone_lengths(gaussian_smooth(joints, req.smooth_sigma, axis=0))
+        return joints
+
+    @staticmethod
+    def _feet(joints: np.ndarray, contact: np.ndarray, req: GenerationRequest) -> np.ndarray:
+        """On the floor, and with `clean_feet` planted feet pinned (choreo.foot_contact)."""
+        joints = ground(joints, contact)
+        return lock_feet(joints, contact) if req.clean_feet else joints
 
     def _repair(self, motions: list[np.ndarray], contacts: list[np.ndarray], req: GenerationRequest
                 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -189,10 +212,16 @@ class Generator:
             transforms.append((q, origin))
         hard = overlap - ramp
         mask = np.broadcast_to(frame_mask(self.window, [(0, hard)]), (len(motions), FEATURE_DIM, 1, self.window))
-        weight = np.zeros(self.window, dtype=np.float32)
-        weight[:hard] = 1.0
-        weight[hard:overlap] = np.linspace(1.0, 0.0, ramp + 2)[1:-1]
-        weight = np.broadcast_to(weight, (len(motions), FEATURE_DIM, 1, self.window))
+        weight = np.zeros((len(motions), FEATURE_DIM, 1, self.window), dtype=np.float32)
+        weight[..., :hard] = 1.0
+        weight[..., hard:overlap] = np.linspace(1.0, 0.0, ramp + 2)[1:-1]
+        if ROOT_CONTINUITY:
+            # The root path is kept exactly over the whole overlap, then eased from the last given root velocity
+            # into the window's own over `ramp` rows: left free at once, the first free row's root velocity could
+            # jump (a 10-cm, one-frame shift of the whole body measured at a seam).
+            known[:, ROOT_CHANNELS, 0, overlap : overlap + ramp] = known[:, ROOT_CHANNELS, 0, overlap - 1 : overlap]
+            weight[:, ROOT_CHANNELS, 0, hard:overlap] = 1.0
+            weight[:, ROOT_CHANNELS, 0, overlap : overlap + ramp] = np.linspace(1.0, 0.0, ramp + 2)[1:-1]
         inpaint = Inpainting(known, mask, weight, noise_known=SEAM_NOISE_KNOWN)
         feats = self._sample_window(emb, req, seed, inpaint, tick)
         extended, extended_contacts = [], []

@@ -23,6 +23,7 @@ from choreo.choreography.compose import Composer, ComposeSettings
 from choreo.choreography.plan import make_plan
 from choreo.choreography.report import measure
 from choreo.config import DEFAULT_MODEL
+from choreo.foot_contact import LEGS, planted_flags
 from choreo.formats.bvh_reader import parse_bvh, world_positions
 from choreo.generate import Generator
 from choreo.skeleton import CANONICAL_BONE_LENGTHS, bone_lengths
@@ -92,6 +93,21 @@ def test_seams_within_the_range_inside_windows(danced):
                            for j in danced.members)
     assert s["seam_speed_max"] <= inside_max_speed
     assert s["seam_speed_median"] < 2.0 * s["inside_speed_median"]
+
+
+def test_feet_planted_across_a_section_boundary_stay_put(danced):
+    # Feet are pinned piece by piece; a piece ending at the boundary (inside its transition) pinned a foot planted
+    # across it to two places: a one-frame slide, the largest seam acceleration in the song.
+    checked = 0
+    for joints, contacts in zip(danced.members, danced.contacts, strict=True):
+        for _hip, _knee, _ankle, toe, cols in LEGS:
+            planted = planted_flags(contacts[:, list(cols)].max(axis=1), joints[:, toe])
+            for a, _ in danced.sections[1:]:
+                steps = np.linalg.norm(np.diff(joints[a - 2 : a + 2, toe][:, [0, 2]], axis=0), axis=-1)
+                if planted[a - 2 : a + 2].all() and max(steps[0], steps[2]) < 0.002:  # held still on both sides
+                    checked += 1
+                    assert steps[1] < 0.01, f"a planted toe slides {steps[1] * 100:.1f} cm at the boundary, frame {a}"
+    assert checked > 0, "no foot is planted across any boundary: the check checked nothing"
 
 
 def test_beats_land_above_their_controls(danced):

@@ -717,8 +717,11 @@ class Composer:
         return out
 
     def cuts(self, song: Song, spans: list[tuple[int, int]]) -> list[int]:
+        """Where the feet are pinned piece by piece: the ends of every section's transition frames. Not the
+        boundary itself, which lies inside its transition: a foot planted across it would be pinned to two places
+        (a one-frame jump, the largest seam acceleration measured before)."""
         return [f for (a, b), (e0, e1) in zip(spans, self.edge_frames(song, spans), strict=True)
-                for f in (a, a + e0, b - e1)]
+                for f in (a + e0, b - e1)]
 
 
 def _job_key(job: FillJob) -> tuple[bytes, np.ndarray, np.ndarray]:

@@ -74,7 +74,9 @@ def energy_report(members: Sequence[np.ndarray], fps: float, song: Song, section
 
 def seam_stats(members: Sequence[np.ndarray], fps: float, seams: Sequence[int]) -> dict:
     """Joint speed and acceleration at the frames where stitched pieces meet, against the range inside
-    windows (everything else): the worst seam's values and their percentile among the others."""
+    windows (everything else): the worst seam's values and their percentile among the others, the largest
+    in-window values, and the share of seams above the in-window 99th percentile (about 1 % if seams were
+    like any other frame; the worst of hundreds of seams is at a high percentile by chance alone)."""
     speeds, accels, inside_v, inside_a = [], [], [], []
     for j in members:
         v = transition_speed(j, fps)  # [T-1], transition t -> t+1
@@ -97,6 +99,9 @@ def seam_stats(members: Sequence[np.ndarray], fps: float, seams: Sequence[int]) 
         "seam_accel_max": float(max(accels)), "inside_accel_p99": float(np.percentile(ia, 99)),
         "worst_seam_speed_percentile": float((iv < max(speeds)).mean() * 100),
         "worst_seam_accel_percentile": float((ia < max(accels)).mean() * 100),
+        "inside_speed_max": float(iv.max()), "inside_accel_max": float(ia.max()),
+        "seams_above_inside_speed_p99": float((np.array(speeds) > np.percentile(iv, 99)).mean()),
+        "seams_above_inside_accel_p99": float((np.array(accels) > np.percentile(ia, 99)).mean()),
     }
 
 
