@@ -170,8 +170,11 @@ def summary_text(report: dict, plan, seconds: float) -> str:
                      f"transitions {r['worst_m'] * 100:.2f} cm")
     sm = report.get("seams", {})
     if sm.get("seams"):
-        lines.append(f"seams: {sm['seams']}; the worst one's speed is at the {sm['worst_seam_speed_percentile']:.1f}th "
-                     f"percentile of the speeds inside windows, its acceleration at the "
+        share = (f"{sm['seams_above_inside_speed_p99'] * 100:.0f}% faster and "
+                 f"{sm['seams_above_inside_accel_p99'] * 100:.0f}% accelerating harder than 99% of the frames inside "
+                 "windows (1% if seams were like any frame); " if "seams_above_inside_speed_p99" in sm else "")
+        lines.append(f"seams: {sm['seams']}; {share}the worst one's speed at the "
+                     f"{sm['worst_seam_speed_percentile']:.1f}th percentile, its acceleration at the "
                      f"{sm['worst_seam_accel_percentile']:.1f}th")
     lines.append(f"time: {seconds:.1f} s")
     return "\n".join(lines)
