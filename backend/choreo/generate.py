@@ -92,8 +92,7 @@ class Generator:
 
     def _sample_window(self, text_emb: np.ndarray, req: GenerationRequest, seed: int | None,
                        inpaint: Inpainting | None, progress: Callable[[int, int], None] | None) -> np.ndarray:
-        frames = self.window if inpaint is None else inpaint.values.shape[-1]  # in-painted windows may be shorter
-        shape = (text_emb.shape[0], FEATURE_DIM, 1, frames)
+        shape = (text_emb.shape[0], FEATURE_DIM, 1, self.window)
         x = self.sampler.sample(shape, text_emb, guidance=req.guidance, steps=req.steps, method=req.method,
                                 inpaint=inpaint, seed=seed, progress=progress)
         feats = x[:, :, 0, :].transpose(0, 2, 1).astype(np.float32)  # [B, T, 263]

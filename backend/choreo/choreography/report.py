@@ -92,16 +92,17 @@ def seam_stats(members: Sequence[np.ndarray], fps: float, seams: Sequence[int]) 
     iv, ia = np.concatenate(inside_v), np.concatenate(inside_a)
     if not speeds:
         return {"seams": 0}
+    v99, a99 = float(np.percentile(iv, 99)), float(np.percentile(ia, 99))
     return {
         "seams": len(speeds),
         "seam_speed_max": float(max(speeds)), "seam_speed_median": float(np.median(speeds)),
-        "inside_speed_median": float(np.median(iv)), "inside_speed_p99": float(np.percentile(iv, 99)),
-        "seam_accel_max": float(max(accels)), "inside_accel_p99": float(np.percentile(ia, 99)),
+        "inside_speed_median": float(np.median(iv)), "inside_speed_p99": v99,
+        "seam_accel_max": float(max(accels)), "inside_accel_p99": a99,
         "worst_seam_speed_percentile": float((iv < max(speeds)).mean() * 100),
         "worst_seam_accel_percentile": float((ia < max(accels)).mean() * 100),
         "inside_speed_max": float(iv.max()), "inside_accel_max": float(ia.max()),
-        "seams_above_inside_speed_p99": float((np.array(speeds) > np.percentile(iv, 99)).mean()),
-        "seams_above_inside_accel_p99": float((np.array(accels) > np.percentile(ia, 99)).mean()),
+        "seams_above_inside_speed_p99": float((np.array(speeds) > v99).mean()),
+        "seams_above_inside_accel_p99": float((np.array(accels) > a99).mean()),
     }
 
 
