@@ -130,7 +130,7 @@ class Generator:
         rng = np.random.default_rng(req.seed)
         seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=windows)] if req.seed is not None else [None] * windows
         feats = self._sample_window(emb, req, seeds[0], None, tick)
-        motions = [features_to_skeleton_joints(f) for f in feats]
+        motions = list(features_to_skeleton_joints(feats))
         contacts = [f[:, FOOT_CONTACT] for f in feats]
         for w in range(1, windows):
             motions, contacts = self._continue(motions, contacts, emb, req, seeds[w], tick)
@@ -224,8 +224,9 @@ class Generator:
         inpaint = Inpainting(known, mask, weight, noise_known=SEAM_NOISE_KNOWN)
         feats = self._sample_window(emb, req, seed, inpaint, tick)
         extended, extended_contacts = [], []
-        for joints, contact, f, (q, origin) in zip(motions, contacts, feats, transforms, strict=True):
-            new = undo_transform(features_to_skeleton_joints(f), q, origin)
+        decoded = features_to_skeleton_joints(feats)
+        for joints, contact, f, window, (q, origin) in zip(motions, contacts, feats, decoded, transforms, strict=True):
+            new = undo_transform(window, q, origin)
             # Row k of the window is frame k of the placed tail, whose frame 0 is joints[-(overlap+1)]:
             # the window's rows replace the tail from there (equal to it where the weight is 1).
             keep = len(joints) - (overlap + 1)

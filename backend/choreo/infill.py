@@ -88,30 +88,32 @@ def rest_pose() -> np.ndarray:
     return pose
 
 
-def _place(pose: np.ndarray, xz: np.ndarray, yaw: float) -> np.ndarray:
-    """`pose` [22,3] moved so its root stands at `xz` facing `yaw` (its height kept)."""
-    local = pose.copy()
-    local[:, [0, 2]] -= pose[0, [0, 2]]
-    local = qrot(np.broadcast_to(qyaw(yaw - facing_angles(pose[None])[0]), (22, 4)), local)
-    local[:, [0, 2]] += xz
-    return local
-
-
-def placeholders(job: FillJob) -> np.ndarray:
-    """The job's joints with every unknown frame replaced by the nearest known pose on the root path."""
-    out = job.joints.copy()
+def placeholders(job: FillJob, frames: np.ndarray | None = None) -> np.ndarray:
+    """The job's joints on `frames` (default: all) with every unknown frame replaced by the nearest known pose
+    (the earlier on a tie; the rest pose if none is known) moved onto the root path: its root at the path's
+    ground position, turned to the path's facing, its height kept."""
+    idx = np.arange(len(job.joints)) if frames is None else np.asarray(frames, dtype=int)
+    out = job.joints[idx].copy()
+    todo = np.flatnonzero(~job.known[idx])
+    if not len(todo):
+        return out
+    at = idx[todo]
     known = np.flatnonzero(job.known)
-    if len(known) == 0:
-        base = np.broadcast_to(rest_pose(), out.shape).copy()
-        out[:] = base
-        known_pose = lambda i: base[i]  # noqa: E731
+    if len(known):
+        pos = np.searchsorted(known, at)
+        left, right = known[np.clip(pos - 1, 0, len(known) - 1)], known[np.clip(pos, 0, len(known) - 1)]
+        nearest = np.where((pos > 0) & ((at - left <= right - at) | (pos == len(known))), left, right)
+        poses = job.joints[nearest]
     else:
-        known_pose = lambda i: job.joints[known[np.argmin(np.abs(known - i))]]  # noqa: E731
-    for i in np.flatnonzero(~job.known):
-        pose = known_pose(i)
-        xz = job.root_xz[i] if job.root_xz is not None else pose[0, [0, 2]]
-        yaw = job.root_yaw[i] if job.root_yaw is not None else facing_angles(pose[None])[0]
-        out[i] = _place(pose, xz, yaw)
+        poses = np.broadcast_to(rest_pose(), (len(at), 22, 3))
+    face = facing_angles(poses[:, None])[:, 0]  # each pose's own facing (nothing to unwrap across)
+    xz = job.root_xz[at] if job.root_xz is not None else poses[:, 0, [0, 2]]
+    yaw = job.root_yaw[at] if job.root_yaw is not None else face
+    local = poses.copy()
+    local[..., [0, 2]] -= poses[:, None, 0, [0, 2]]
+    local = qrot(np.broadcast_to(qyaw(yaw - face)[:, None], (len(at), 22, 4)), local)
+    local[..., [0, 2]] += xz[:, None]
+    out[todo] = local
     return out
 
 
@@ -135,7 +137,7 @@ def _window_inputs(job: FillJob, start: int, window: int, normalize: Callable[[n
     t = len(job.joints)
     frames = np.arange(start, start + window + 1)
     inside = frames < t
-    composite = placeholders(job)[np.minimum(frames, t - 1)]
+    composite = placeholders(job, np.minimum(frames, t - 1))
     known = np.where(inside, job.known[np.minimum(frames, t - 1)], False)
     q, origin = facing_transform(composite)
     rows = normalize(joints_to_features(apply_transform(composite, q, origin), canonical=False, facing=facing))
@@ -276,8 +278,9 @@ def _fill_rounds(sample_rows, normalize, jobs: list[FillJob], window: int, facin
         round_seed = int(rng.integers(0, 2**31 - 1)) if seeded else None
         feats = sample_rows([job.text for job, _ in batch], rows, weight, seed=round_seed, progress=overall)
         rounds[0] += 1
-        for (job, start), (_, w, (q, origin)), f in zip(batch, inputs, feats, strict=True):
-            new = undo_transform(features_to_skeleton_joints(f), q, origin)
+        decoded = features_to_skeleton_joints(feats)  # the whole batch at once
+        for (job, start), (_, w, (q, origin)), f, joints in zip(batch, inputs, feats, decoded, strict=True):
+            new = undo_transform(joints, q, origin)
             stop = min(start + window, len(job.joints))
             span = np.arange(start, stop)
             redo = span[w[: stop - start, 4] < 1.0]  # unknown and ramped (never frozen) frames

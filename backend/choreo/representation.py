@@ -211,18 +211,18 @@ FUSE_RIGID_PASSES = 10  # rounds of (bone lengths exact, fuse again): the rigid 
 
 
 def joint_velocities(feats: np.ndarray) -> np.ndarray:
-    """World-frame step [N,22,3] of every joint from row t to row t+1, from the joint-velocity block
+    """World-frame step [...,N,22,3] of every joint from row t to row t+1, from the joint-velocity block
     (LOCAL_VEL is expressed in row t's facing; the last row's step points past the motion's end)."""
     feats = np.asarray(feats, dtype=np.float64)
     r, _ = _root_from_features(feats)
-    vel = feats[:, LOCAL_VEL].reshape(len(feats), _J, 3)
-    return qrot(np.broadcast_to(qinv(r)[:, None], vel.shape[:-1] + (4,)), vel)
+    vel = feats[..., LOCAL_VEL].reshape(feats.shape[:-1] + (_J, 3))
+    return qrot(np.broadcast_to(qinv(r)[..., None, :], vel.shape[:-1] + (4,)), vel)
 
 
 def fuse_positions(positions: np.ndarray, steps: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Per joint, the path p [N,3] minimising Σ_t weight_t |p_t − positions_t|² + Σ_t |p_{t+1} − p_t − steps_t|²
-    (positions [N,22,3], steps [N,22,3] with the last row unused, weight [N,22] ≥ 0): a tridiagonal solve.
-    Consistent inputs (steps = the positions' own differences) come back unchanged."""
+    (positions [N,...,3] with time first, steps alike with the last row unused, weight [N,...] ≥ 0): a
+    tridiagonal solve. Consistent inputs (steps = the positions' own differences) come back unchanged."""
     n = len(positions)
     if n < 2:
         return np.array(positions, dtype=np.float64)
@@ -238,26 +238,27 @@ def fuse_positions(positions: np.ndarray, steps: np.ndarray, weight: np.ndarray)
     piv[0] = diag[0]
     for t in range(1, n):
         piv[t] = diag[t] - 1.0 / piv[t - 1]
-        rhs[t] += rhs[t - 1] / piv[t - 1, :, None]
+        rhs[t] += rhs[t - 1] / piv[t - 1][..., None]
     out = np.empty_like(rhs)
-    out[-1] = rhs[-1] / piv[-1, :, None]
+    out[-1] = rhs[-1] / piv[-1][..., None]
     for t in range(n - 2, -1, -1):
-        out[t] = (rhs[t] + out[t + 1]) / piv[t, :, None]
+        out[t] = (rhs[t] + out[t + 1]) / piv[t][..., None]
     return out
 
 
 def _agreement_weight(positions: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """[N,22] position weight: FUSE_POSITION_WEIGHT where both transitions touching a frame match the velocity
-    channel, falling where either disagrees."""
+    """[N,...] position weight (time first): FUSE_POSITION_WEIGHT where both transitions touching a frame match
+    the velocity channel, falling where either disagrees."""
     miss = np.linalg.norm(np.diff(positions, axis=0) - steps[:-1], axis=-1)
-    worst = np.zeros(positions.shape[:2])
+    worst = np.zeros(positions.shape[:-1])
     worst[:-1] = miss
     worst[1:] = np.maximum(worst[1:], miss)
     return FUSE_POSITION_WEIGHT / (1.0 + (worst / FUSE_AGREE_METRES) ** 2)
 
 
 def features_to_skeleton_joints(feats: np.ndarray, passes: int | None = None) -> np.ndarray:
-    """Generated features [N,263] -> joints [N,22,3] on the canonical skeleton, using the redundant channels.
+    """Generated features [...,N,263] -> joints [...,N,22,3] on the canonical skeleton, using the redundant
+    channels (a batch of windows decodes at once, faster than one by one).
 
     A network's RIC positions are not an exact feature vector: in single frames a wrist or a foot jumps away
     while the joint-velocity channel of the same rows says it barely moves, and where the network shrinks a
@@ -269,14 +270,15 @@ def features_to_skeleton_joints(feats: np.ndarray, passes: int | None = None) ->
     passes = FUSE_RIGID_PASSES if passes is None else passes
     feats = np.asarray(feats, dtype=np.float64)
     positions = features_to_joints(feats)
-    if feats.ndim != 2 or len(feats) < 2 or passes <= 0:
+    if feats.ndim < 2 or feats.shape[-2] < 2 or passes <= 0:
         return enforce_bone_lengths(positions)
-    steps = joint_velocities(feats)
+    # Time first for the solve: every window of a batch and every joint are eliminated together.
+    positions, steps = np.moveaxis(positions, -3, 0), np.moveaxis(joint_velocities(feats), -3, 0)
     fused = fuse_positions(positions, steps, _agreement_weight(positions, steps))
     for _ in range(passes):
         rigid = enforce_bone_lengths(fused)
         fused = fuse_positions(rigid, steps, _agreement_weight(rigid, steps))
-    return enforce_bone_lengths(fused)
+    return np.ascontiguousarray(np.moveaxis(enforce_bone_lengths(fused), 0, -3))
 
 
 def lower_body_feature_mask() -> np.ndarray:

@@ -117,3 +117,42 @@ def test_demo_song_full_structure(demo_analysis):
     assert "pre-chorus" in kinds and ("dance-break" in kinds or "bridge" in kinds)
     png = (out / "analysis.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20000
+
+
+def _pulses(frames: int, period: float, first: int, jitter: int = 0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """An onset envelope of unit pulses every `period` frames from `first` (each moved by up to ±jitter), on noise."""
+    rng = np.random.default_rng(seed)
+    where = np.round(np.arange(first, frames - 1, period)).astype(int)
+    where = np.clip(where + rng.integers(-jitter, jitter + 1, len(where)), 0, frames - 1)
+    onset = 0.05 * rng.random(frames)
+    onset[where] = 1.0
+    return onset, where
+
+
+@pytest.mark.parametrize("bpm, jitter", [(90.0, 0), (128.0, 2), (171.0, 1)])
+def test_beat_tracker_finds_every_pulse(bpm, jitter):
+    from choreo.music.beats import dp_beats
+
+    period = 100 * 60.0 / bpm
+    onset, pulses = _pulses(3000, period, first=37, jitter=jitter, seed=int(bpm))
+    found = dp_beats(onset, 100.0, bpm)
+    miss = np.abs(found[None, :] - pulses[:, None]).min(axis=1)  # each pulse to its nearest beat
+    # On the pulse; the first beat has no predecessor to pull it there and may sit on the rising edge of the
+    # smoothed envelope a few frames early (as librosa's; `track_beats` snaps beats to the onset peaks).
+    assert miss[1:].max() <= 1 and miss[0] <= 0.1 * period
+    assert len(pulses) <= len(found) <= len(pulses) + 1  # at most one beat on the noise before the first pulse
+    assert np.all(np.diff(found) >= 0.5 * period)
+
+
+def test_beat_tracker_keeps_silence_free_of_beats_and_follows_the_given_tempo():
+    from choreo.music.beats import dp_beats
+
+    onset, pulses = _pulses(2000, 50.0, first=10)
+    onset[:400] = 0.0  # a silent lead-in
+    onset[1700:] = 0.0  # and end
+    found = dp_beats(onset, 100.0, 120.0)
+    # No beat deep in the silence: only the smoothing's tail (under a period) reaches into it.
+    assert found.min() > 400 - 50 and found.max() < 1700 + 50
+    assert np.median(np.diff(found)) == 50
+    # Told a tempo twice as fast, the tracker puts a beat between the pulses too (its spacing is the period).
+    assert np.median(np.diff(dp_beats(onset, 100.0, 240.0))) == 25

@@ -142,6 +142,19 @@ def _hits(motion: np.ndarray, music: np.ndarray, tolerance: float) -> float:
     return float(np.mean(d <= tolerance + _EPS))
 
 
+def _hits_per_grid(motion: np.ndarray, grids: np.ndarray, tolerance: float) -> np.ndarray:
+    """`_hits` of `motion` against each row of `grids` [G,n] (rows sorted), in one search: the rows are laid end
+    to end, each shifted past the one before, and every motion time looked up in every row at once."""
+    g, n = grids.shape
+    shift = (np.arange(g) * (np.ptp(grids) + np.ptp(motion) + 1.0 + abs(grids).max() + abs(motion).max()))[:, None]
+    pos = np.searchsorted((grids + shift).ravel(), (motion[None, :] + shift).ravel()).reshape(g, -1)
+    pos -= np.arange(g)[:, None] * n  # each search's place within its own row
+    rows = np.arange(g)[:, None]
+    left, right = grids[rows, np.clip(pos - 1, 0, n - 1)], grids[rows, np.clip(pos, 0, n - 1)]
+    d = np.minimum(np.abs(motion[None, :] - left), np.abs(right - motion[None, :]))  # from the unshifted times
+    return np.mean(d <= tolerance + _EPS, axis=1)
+
+
 def beat_score(
     joints: np.ndarray, fps: float, beats: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
     span: tuple[float, float] | None = None, draws: int = CHANCE_DRAWS, seed: int = SEED,
@@ -150,8 +163,9 @@ def beat_score(
 
     Only beats of both kinds in `span` = [start, end) count (default: the whole clip, [0, D]). Undefined scores
     are NaN: the hit rates when the span holds no kinematic beat, the BAS values when it holds no music beat
-    (a span with kinematic but no music beats has hit rate 0: there is nothing to hit), and both half-beat
-    controls when `beats` has fewer than 2 beats (no interval to shift by).
+    (a span with kinematic but no music beats has hit rate 0: there is nothing to hit), both half-beat
+    controls when `beats` has fewer than 2 beats (no interval to shift by), and both chance levels with
+    `draws` 0 (a hit rate alone costs a hundredth of the controls).
     """
     joints = _checked(joints, fps)
     duration = max(joints.shape[0] - 1, 0) / fps
@@ -173,16 +187,17 @@ def beat_score(
     def bas(grid: np.ndarray | None) -> float:
         return nan if grid is None or len(grid) == 0 else bas_bailando(grid, motion)
 
-    if len(motion) and len(music):
-        rng = np.random.default_rng(seed)
-        chance_hit = float(np.mean([_hits(motion, np.sort(rng.uniform(0.0, length, len(music))), tolerance)
-                                    for _ in range(draws)]))
+    if not draws:  # no controls asked for (ranking candidates needs the hit rate alone)
+        chance_hit = nan
+    elif len(motion) and len(music):
+        grids = np.sort(np.random.default_rng(seed).uniform(0.0, length, (draws, len(music))), axis=1)
+        chance_hit = float(_hits_per_grid(motion, grids, tolerance).mean())
     else:
         chance_hit = hit_rate(music)  # NaN without kinematic beats, 0 without music beats
     return BeatScore(
         hit_rate=hit_rate(music), hit_rate_chance=chance_hit, hit_rate_half_beat=hit_rate(half),
-        bas=bas(music), bas_chance=chance_level(bas_bailando, music, motion, length, draws, seed) if len(music)
-        else nan, bas_half_beat=bas(half), motion_beats=len(motion), music_beats=len(music),
+        bas=bas(music), bas_chance=chance_level(bas_bailando, music, motion, length, draws, seed)
+        if len(music) and draws else nan, bas_half_beat=bas(half), motion_beats=len(motion), music_beats=len(music),
     )
 
 
@@ -281,17 +296,17 @@ def _landing_targets(music: np.ndarray, weights: np.ndarray, duration: float, sp
     return times[keep][order], credit[keep][order], group[keep][order]
 
 
-def _warp_through(joints: np.ndarray, fps: float, knots_t: np.ndarray, knots_s: np.ndarray, min_rate: float,
-                  max_rate: float, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The motion resampled along the smoothed piecewise-linear warp through the knots (output t -> source s)."""
-    frames = joints.shape[0]
+def _warp_through(joints: CubicSpline, frames: int, fps: float, knots_t: np.ndarray, knots_s: np.ndarray,
+                  min_rate: float, max_rate: float, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The motion (its spline over `frames` frames) resampled along the smoothed piecewise-linear warp through the
+    knots (output t -> source s)."""
     t = np.arange(frames) / fps
     duration = (frames - 1) / fps
     rates = np.diff(np.interp(t, knots_t, knots_s)) * fps
     s = np.concatenate([[0.0], np.cumsum(_smooth_rates(rates, fps, duration, min_rate, max_rate)) / fps])
     s = np.clip(s, 0.0, duration)
     s[-1] = duration
-    return enforce_bone_lengths(CubicSpline(t, joints, axis=0)(s), lengths), s
+    return enforce_bone_lengths(joints(s), lengths), s
 
 
 def _landing_quality(warped: np.ndarray, fps: float, music: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
@@ -366,6 +381,7 @@ def beat_warp(
     # Exact landings only, then landings beside the beat allowed: each warp refined, the best measured one
     # kept (the identity unless a warp lands more beats).
     best = (_landing_quality(joints, fps, music, weights), joints.copy(), t)
+    spline = CubicSpline(t, joints, axis=0)  # one fit, resampled along every warp tried
     for spread in (0.0, LANDING_SPREAD):
         targets, credit, group = _landing_targets(music, weights, duration, spread)
         pairs = match_beats(source, targets, credit, duration, min_rate, max_rate, groups=group)
@@ -374,11 +390,11 @@ def beat_warp(
         knots_t = np.concatenate([[0.0], targets[[k for _, k in pairs]], [duration]])
         knots_s = np.concatenate([[0.0], source[[j for j, _ in pairs]], [duration]])
         aims = music[group[[k for _, k in pairs]]]
-        warped, s = _warp_through(joints, fps, knots_t, knots_s, min_rate, max_rate, lengths)
+        warped, s = _warp_through(spline, frames, fps, knots_t, knots_s, min_rate, max_rate, lengths)
         for attempt in range(REFINE_PASSES + 1):
             if attempt:
                 knots_t = _refine_knots(warped, fps, knots_t, knots_s, aims, min_rate, max_rate)
-                warped, s = _warp_through(joints, fps, knots_t, knots_s, min_rate, max_rate, lengths)
+                warped, s = _warp_through(spline, frames, fps, knots_t, knots_s, min_rate, max_rate, lengths)
             quality = _landing_quality(warped, fps, music, weights)
             if quality > best[0]:
                 best = (quality, warped, s)

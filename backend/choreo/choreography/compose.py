@@ -406,7 +406,7 @@ class Composer:
             target = lo + sec.energy * span
             for m, v in zip(ms, speeds[key], strict=True):
                 if m.hit_rate is None:
-                    score = beat_score(m.joints, self.fps, beats).hit_rate if len(beats) else 0.0
+                    score = beat_score(m.joints, self.fps, beats, draws=0).hit_rate if len(beats) else 0.0
                     m.hit_rate = 0.0 if np.isnan(score) else score
                 m.score = m.hit_rate - self.settings.energy_weight * abs(v - target) / span
             ms.sort(key=lambda m: -m.score)
