@@ -64,6 +64,7 @@ class FillJob:
     frozen: np.ndarray | None = None  # [T] bool: known frames that must come back exact (no ramp on them)
     seams: list[int] = field(default_factory=list)  # frames where generated frames meet kept ones (filled in)
     written: np.ndarray | None = None  # [T] bool: frames the fill wrote (filled in)
+    frame_texts: list[str] | None = None  # [T] a prompt per frame (a whole song's member); None: `text` everywhere
 
     def __post_init__(self) -> None:
         self.joints = np.array(self.joints, dtype=np.float64)
@@ -131,6 +132,27 @@ def _edge_weight(known: np.ndarray, ramp: int) -> np.ndarray:
     return np.clip(dist / (ramp + 1), 0.0, 1.0)
 
 
+def _lead_in(frozen: np.ndarray, ramp: int) -> np.ndarray:
+    """Per frame: the pull toward the nearest frozen pose, 1 on frozen frames, falling 1/(ramp+1) per frame of
+    distance. Between two frozen frames closer than 2 ramps the ramp shortens so that both pulls reach 0 where
+    the nearest frozen pose changes: the placeholder switches there from one pose to the other, and a pull on
+    both sides of that switch made a one-frame jump of the generated motion (a foot 35 cm between key poses)."""
+    t = len(frozen)
+    out = np.zeros(t)
+    out[frozen] = 1.0
+    free = np.flatnonzero(~frozen)
+    if not len(free) or not frozen.any():
+        return out
+    for run in np.split(free, np.flatnonzero(np.diff(free) > 1) + 1):
+        a, b = int(run[0]), int(run[-1])
+        left = a > 0  # a frozen frame before the run, and after it
+        right = b < t - 1
+        r = min(ramp, -(-len(run) // 2) - 1) if left and right else ramp
+        d = np.minimum(run - a + 1 if left else np.inf, b + 1 - run if right else np.inf)
+        out[run] = np.clip(1.0 - d / (r + 1), 0.0, 1.0)
+    return out
+
+
 def _window_inputs(job: FillJob, start: int, window: int, normalize: Callable[[np.ndarray], np.ndarray],
                    facing: str) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Normalised rows [W,263], weights [W,263] and the window's transform for frames start..start+W."""
@@ -146,7 +168,7 @@ def _window_inputs(job: FillJob, start: int, window: int, normalize: Callable[[n
     edge = np.where(frozen, 1.0, _edge_weight(known | ~inside, RAMP))
     # Next to frozen frames the soft edge lies on the unknown side instead: the first generated frames are
     # pulled toward the placeholder (the frozen pose carried along the path) and let go over RAMP frames.
-    lead_in = 1.0 - _edge_weight(~frozen, RAMP)
+    lead_in = _lead_in(frozen, RAMP)
     edge = np.where(inside, np.maximum(edge, np.where(known, 0.0, lead_in)), 0.0)[:window]
     weight = np.repeat(edge[:, None], FEATURE_DIM, axis=1)
     path_w = np.where(inside, job.root_weight[np.minimum(frames, t - 1)], 0.0)[:window]
@@ -276,7 +298,9 @@ def _fill_rounds(sample_rows, normalize, jobs: list[FillJob], window: int, facin
         rows = np.stack([i[0] for i in inputs])
         weight = np.stack([i[1] for i in inputs])
         round_seed = int(rng.integers(0, 2**31 - 1)) if seeded else None
-        feats = sample_rows([job.text for job, _ in batch], rows, weight, seed=round_seed, progress=overall)
+        texts = [job.text if job.frame_texts is None else job.frame_texts[int(np.flatnonzero(~job.known)[0])]
+                 for job, _ in batch]  # the prompt where the window's first unknown frame is
+        feats = sample_rows(texts, rows, weight, seed=round_seed, progress=overall)
         rounds[0] += 1
         decoded = features_to_skeleton_joints(feats)  # the whole batch at once
         for (job, start), (_, w, (q, origin)), f, joints in zip(batch, inputs, feats, decoded, strict=True):

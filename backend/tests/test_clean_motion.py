@@ -183,3 +183,32 @@ def test_decoder_follows_the_velocity_channel_through_a_one_frame_position_spike
     assert np.abs(new[60, 20] - exact[60, 20]).max() < 0.1  # the wrist is where the velocities put it
     np.testing.assert_allclose(bone_lengths(new)[:, 1:], np.broadcast_to(CANONICAL_BONE_LENGTHS[1:], (len(new), 21)),
                                atol=1e-6)
+
+
+def test_in_painting_between_close_key_poses_steps_without_a_jump(generator):
+    """Three frozen poses of a stepping clip 18 frames apart, everything between them generated (as a key-pose
+    move is danced). Each frame is pulled toward its nearest frozen pose; halfway the nearest pose changes, and
+    both pulls must be 0 there, or the motion jumps from one pose's pull to the other's in one frame (the foot
+    moved 43 cm in a frame when the pulls were 0.18 and 0.27 at the switch; the clip's own largest step: 14 cm)."""
+    from choreo.generate import GenerationRequest
+    from choreo.infill import RAMP, FillJob, _window_inputs, fill
+    from choreo.representation import facing_angles
+
+    text = "a person takes big steps forward"
+    clip = generator.generate(GenerationRequest(text=text, seconds=4.0, seed=3))[0].joints.astype(np.float64)
+    keys = [20, 38, 56]
+    known = np.zeros(len(clip), bool)
+    known[keys] = True
+    job = FillJob(clip, known, text, root_xz=clip[:, 0, [0, 2]], root_yaw=facing_angles(clip), root_weight=1.0,
+                  frozen=known.copy())
+    _, weight, _ = _window_inputs(job, 0, generator.window, generator.bundle.normalizer.normalize,
+                                  generator.bundle.root_facing)
+    pulls = weight[:, 4]  # a pose channel (root channels follow the path)
+    # frames 21-29 are given pose 20's placeholder, 30-37 pose 38's (a tie goes to the earlier pose)
+    assert np.allclose(pulls[[29, 30, 47, 48]], [0.0, 1 / 9, 0.0, 1 / 9], atol=1e-6)
+    assert pulls[10:20].max() < 1.0 and np.isclose(pulls[19], 1 - 1 / (RAMP + 1))  # an outer edge keeps RAMP
+    fill(generator.sample_rows, generator.bundle.normalizer.normalize, [job], generator.window,
+         facing=generator.bundle.root_facing, seed=0, repairs=0)
+    assert np.abs(job.joints[keys] - clip[keys]).max() < 1e-6  # the key poses come back exact
+    assert P.largest_joint_step(clip[20:57]) < 0.2
+    assert P.largest_joint_step(job.joints[20:57]) < 0.25
