@@ -254,3 +254,33 @@ def test_clean_up_generates_a_planted_pop_again_and_keeps_the_rest(danced, compo
     np.testing.assert_array_equal(cleaned[0][far], members[0][far])  # away from it nothing moved
     for m in (1, 2):
         np.testing.assert_array_equal(cleaned[m], members[m])  # the others had nothing to clean
+
+
+def test_transition_frames_meet_the_sections_interior_without_a_jump():
+    """Feet are pinned piece by piece, so a foot planted across a cut (a section's interior | its transition) is
+    pinned in two places: a jump at the cut (36 cm in a frame was seen). The transition's side is faded onto the
+    interior, which stays exact, and no foot ends up below the floor."""
+    from choreo.choreography.compose import _fade_and_lift, _fade_into_fixed
+    from choreo.infill import RAMP, rest_pose
+
+    t = np.arange(200)
+    joints = rest_pose()[None] + np.stack([0.01 * t, 0.04 * np.cos(2 * np.pi * t / 40), 0.005 * t], 1)[:, None]
+    foot = joints[:, 10, 1]
+    c = 60 + int(np.argmin(np.diff(foot)[59:139]))  # the cut where the interior's foot comes down fastest
+    joints[..., 1] -= foot[c - 1]  # ... onto the floor: carried on, it would go through it
+    held = np.zeros(200, bool)
+    held[:c] = True  # the interior; c.. the transition, pinned apart: 30 cm off and 3 cm high
+    jumped = joints.copy()
+    jumped[c:] += np.array([0.3, 0.03, 0.0])
+    out = _fade_and_lift(jumped, held)
+    np.testing.assert_array_equal(out[:c], jumped[:c])
+    own = np.linalg.norm(np.diff(joints, axis=0), axis=-1).max()
+    assert np.linalg.norm(jumped[c] - jumped[c - 1], axis=-1).max() > own + 0.25
+    step = np.linalg.norm(out[c] - out[c - 1], axis=-1)
+    legs = [4, 5, 7, 8, 10, 11]  # (a straight knee bends a few cm to lift its foot by millimetres)
+    assert np.delete(step, legs).max() < 1.5 * own and step.max() < 0.1  # the jump is gone
+    moved = np.abs(out - jumped).max(axis=(1, 2)) > 1e-4  # (bones made exact move the rest by less)
+    assert moved[c : c + RAMP - 1].all() and not moved[c + RAMP :].any()  # over RAMP frames only
+    assert _fade_into_fixed(jumped, held)[c, 10, 1] < -0.005  # the fade alone pushes the foot under the floor
+    assert out[moved][:, [7, 8, 10, 11], 1].min() > -1e-6  # ... and it is lifted onto it
+    assert np.abs(bone_lengths(out[moved]) - bone_lengths(joints[:1])).max() < 1e-4

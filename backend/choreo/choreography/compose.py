@@ -197,6 +197,16 @@ def _fade_into_fixed(joints: np.ndarray, fixed: np.ndarray, frames: int = RAMP) 
     return out
 
 
+def _fade_and_lift(joints: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """`_fade_into_fixed` onto the `held` frames, then any foot the fade pushed below the floor lifted onto it
+    (legs bent by IK, as `lock_feet` lifts; nothing planted anew): only frames the fade moved change."""
+    out = _fade_into_fixed(joints, held)
+    moved = np.abs(out - joints).max(axis=(1, 2)) > 1e-6  # (bones made exact move the rest by less)
+    for lo, hi in _runs(moved):
+        out[lo:hi] = lock_feet(out[lo:hi], np.zeros((hi - lo, 4)))
+    return out
+
+
 def _ease_path(start: np.ndarray | None, end: np.ndarray | None, n: int) -> np.ndarray:
     """n values easing from `start` to `end` (smootherstep, the ends excluded); one missing end holds the other."""
     if start is None or end is None:
@@ -297,17 +307,17 @@ class Composer:
                 out[key][i] = self._material(song, plan.sections[key], job)
                 out[key][i].score = score
         self.timings["beat sync"] += time.perf_counter() - t0
-        self._repair_warped(plan, [(key, out[key][i]) for key, i in used], seed + 2, progress)
+        self._repair_warped(song, plan, [(key, out[key][i]) for key, i in used], seed + 2, progress)
         if self.placements:
             self._point_materials(song, plan, spans, out, progress)
         return out
 
-    def _repair_warped(self, plan: Plan, mats: list[tuple[int, Material]], seed: int,
+    def _repair_warped(self, song: Song, plan: Plan, mats: list[tuple[int, Material]], seed: int,
                        progress: Progress | None) -> None:
         """Materials' defects after the warp, generated again in warped time (point moves' frames exact), then their
-        feet pinned again. The warp can make a pop of a borderline stretch (a local rate of 1.25 beside 0.8 triples
-        the speed ratio's margin away) or a flick of a fast one; fixed here, every repeat of a material is fixed
-        alike."""
+        feet pinned again and each stretch the repair changed warped onto the beat by itself (its ends kept). The
+        warp can make a pop of a borderline stretch (a local rate of 1.25 beside 0.8 triples the speed ratio's
+        margin away) or a flick of a fast one; fixed here, every repeat of a material is fixed alike."""
         jobs, owners = [], []
         for key, m in mats:
             fixed = m.fixed if m.fixed is not None else np.zeros(len(m.joints), bool)
@@ -316,12 +326,25 @@ class Composer:
             job.written[:] = ~fixed
             if defect_zone(job, self.fps, REPAIR_HALF, JUMP_METRES).any():
                 jobs.append(job)
-                owners.append((m, fixed))
+                owners.append((key, m, fixed))
         if not jobs:
             return
+        before = [job.joints.copy() for job in jobs]
         self._fill(jobs, seed, "repair", progress)
-        for (m, fixed), job in zip(owners, jobs, strict=True):
-            m.joints, m.contacts = _lock_outside(job.joints, job.contacts, fixed), job.contacts
+        for (key, m, fixed), job, old in zip(owners, jobs, before, strict=True):
+            joints, contacts = _lock_outside(job.joints, job.contacts, fixed), job.contacts
+            if self.settings.beat_sync:
+                changed = np.abs(job.joints - old).max(axis=(1, 2)) > 1e-9
+                for u0, u1 in _runs(changed):
+                    lo, hi = _free_span(fixed, u0 - RAMP, u1 + RAMP, u0)
+                    if hi - lo <= 2:
+                        continue
+                    beats, downbeats = _beats_rel(song, plan.sections[key].start + lo / self.fps, (hi - lo) / self.fps)
+                    warped, src = beat_warp(joints[lo:hi], self.fps, beats, downbeats)
+                    if _defects(warped, self.fps) <= _defects(joints[lo:hi], self.fps):
+                        idx = np.clip(np.rint(src * self.fps).astype(int), 0, hi - lo - 1)
+                        joints[lo:hi], contacts[lo:hi] = warped, contacts[lo:hi][idx]
+            m.joints, m.contacts = joints, contacts
             m.seams = sorted(set(m.seams) | set(job.seams))
 
     def _material(self, song: Song, sec: SectionPlan, job: FillJob) -> Material:
@@ -424,7 +447,7 @@ class Composer:
             out[key].append(Material(joints, contacts, m.raw, seams=sorted(set(m.seams) | set(job.seams)),
                                      score=m.score, variant=variant, fixed=fixed))
             made.append((key, out[key][-1]))
-        self._repair_warped(plan, made, self.settings.seed * 7919 + 6, progress)
+        self._repair_warped(song, plan, made, self.settings.seed * 7919 + 6, progress)
 
     def _rank(self, song: Song, plan: Plan, out: dict[int, list[Material]]) -> None:
         speeds = {k: [_mean_speed(m.joints, self.fps) for m in ms] for k, ms in out.items()}
@@ -534,6 +557,14 @@ class Composer:
         lo = min(g0 - RAMP, max(a - bar, a - (spans[i - 1][1] - spans[i - 1][0]) // 2))
         hi = max(g1 + RAMP, min(a + bar, a + (spans[i][1] - spans[i][0]) // 2))
         return max(0, lo), min(spans[-1][1], hi)
+
+    def edge_mask(self, song: Song, spans: list[tuple[int, int]]) -> np.ndarray:
+        """[T] bool: the song's frames that transitions may change (`edge_frames`)."""
+        out = np.zeros(spans[-1][1] if spans else 0, bool)
+        for (a, b), (e0, e1) in zip(spans, self.edge_frames(song, spans), strict=True):
+            out[a : a + e0] = True
+            out[b - e1 : b] = True
+        return out
 
     def edge_frames(self, song: Song, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Per section the frames at its start and at its end that transitions may change (gap + soft edge, and
@@ -656,7 +687,8 @@ class Composer:
             self.gap(song, spans, i)  # no room for a transition fails before it is sampled
         self.distinct_transitions = self.transitions(song, plan, spans, drafts, progress)
         cuts = self.cuts(song, spans)
-        members = self._clean(self._finish(drafts, cuts), drafts, song, plan, spans, cuts, progress)
+        members = self._finish(drafts, cuts, ~self.edge_mask(song, spans))
+        members = self._clean(members, drafts, song, plan, spans, cuts, progress)
         self.timings["dancing"] = time.perf_counter() - t0
         return Choreography(song=song, plan=plan, fps=self.fps, members=members, spots=spots,
                             contacts=[d.contacts for d in drafts], sections=spans,
@@ -713,27 +745,39 @@ class Composer:
                     enumerate(self._boundary_jobs(drafts, gap, sec.prompt, frozen=outside))]
             self._fill_into(drafts, jobs, self.settings.seed * 7919 + 3 + i, progress)
         members = []
+        cuts = sorted({a, b, *(c for c in self.cuts(song, spans) if a < c < b)})
+        kept = np.ones(len(previous.members[0]), bool)
+        kept[a:b] = False
+        kept |= ~self.edge_mask(song, spans)  # (the section's inner frames are its material's too)
         for d, old in zip(drafts, previous.members, strict=True):
             joints = d.joints.copy()
-            cuts = sorted({a, b, *(c for c in self.cuts(song, spans) if a < c < b)})
             for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
                 joints[lo:hi] = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
             joints[:a], joints[b:] = old[:a], old[b:]
             # Pinning the new feet can move a foot at the section's first or last frame away from where the
             # kept neighbour leaves it: the new frames are faded onto the kept motion, as next to a point move.
-            kept = np.ones(len(joints), bool)
-            kept[a:b] = False
-            members.append(_fade_into_fixed(joints, kept | d.fixed))
+            members.append(_fade_and_lift(joints, kept | d.fixed))
+        # The new section's pops, turns and flicks generated again as `compose` does, its neighbours exact.
+        cleaned = self._clean([m.copy() for m in members], drafts, song, plan, spans, cuts, progress, within=(a, b))
+        members = [m if np.array_equal(c, m) else _fade_and_lift(c, kept | d.fixed)
+                   for m, c, d in zip(members, cleaned, drafts, strict=True)]
         self.timings["dancing"] = time.perf_counter() - t0
         return Choreography(song=song, plan=plan, fps=self.fps, members=members, spots=spots,
                             contacts=[d.contacts for d in drafts], sections=spans, timings=dict(self.timings),
                             seams=sorted(set().union(*(d.seams for d in drafts))),
                             edges=self.edge_frames(song, spans), points=self._placed(spans, spots))
 
-    def _finish(self, drafts: list[_Draft], cuts: list[int]) -> list[np.ndarray]:
+    def _finish(self, drafts: list[_Draft], cuts: list[int], inner: np.ndarray) -> list[np.ndarray]:
         """Feet on the floor (one floor per member) and planted feet pinned, piece by piece between `cuts`
-        (the ends of every section's transition frames), so a repeat's interior is pinned as its first's."""
+        (the ends of every section's transition frames), so a repeat's interior is pinned as its first's; then
+        the transitions' frames faded onto the sections' `inner` frames. A foot planted across a cut is pinned
+        in two places, one per piece: a jump at the cut (up to 36 cm in a frame) unless the transition's side
+        meets the interior's."""
         t0 = time.perf_counter()
+        # (An interior shorter than RAMP gives no velocity of its own to meet: a short section's is a frame or two.)
+        held = inner.copy()
+        for lo, hi in _runs(inner):
+            held[lo:hi] = hi - lo >= RAMP
         out = []
         for d in drafts:
             # A member with point moves stands on their floor (every material was grounded to it already).
@@ -744,22 +788,23 @@ class Composer:
             bounds = sorted({0, len(joints), *(c for c in cuts if 0 < c < len(joints))})
             for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
                 joints[lo:hi] = _lock_outside(joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
-            out.append(joints)
+            out.append(_fade_and_lift(joints, held | d.fixed))
         self.timings["feet"] = time.perf_counter() - t0
         return out
 
     def _clean(self, members: list[np.ndarray], drafts: list[_Draft], song: Song, plan: Plan,
-               spans: list[tuple[int, int]], cuts: list[int], progress: Progress | None) -> list[np.ndarray]:
+               spans: list[tuple[int, int]], cuts: list[int], progress: Progress | None,
+               within: tuple[int, int] | None = None) -> list[np.ndarray]:
         """What the finished members still have as a pop, an instant turn or a flick in the frames transitions may
         change (`edge_frames`: where transitions meet warped spans and pinned feet), generated again from the
         finished motion with each section's prompt, its neighbours in-painted on both sides and point moves exact;
         then the feet of the changed frames pinned again as `_finish` pins them. Sections' inner frames are left as
-        they are, so a repeat stays its first occurrence's (their material was cleaned in `_repair_warped`)."""
+        they are, so a repeat stays its first occurrence's (their material was cleaned in `_repair_warped`).
+        within: only these frames may change (`regenerate`'s section)."""
         t0 = time.perf_counter()
-        editable = np.zeros(len(members[0]) if members else 0, bool)
-        for (a, b), (e0, e1) in zip(spans, self.edge_frames(song, spans), strict=True):
-            editable[a : a + e0] = True
-            editable[b - e1 : b] = True
+        editable = self.edge_mask(song, spans)
+        if within is not None:
+            editable[: within[0]] = editable[within[1] :] = False
         texts = [plan.sections[min(int(np.searchsorted([b for _, b in spans], f, side="right")), len(spans) - 1)].prompt
                  for f in range(len(members[0]))] if members else []
         jobs, owners = [], []
