@@ -333,19 +333,27 @@ class Composer:
         self._fill(jobs, seed, "repair", progress)
         for (key, m, fixed), job, old in zip(owners, jobs, before, strict=True):
             joints, contacts = _lock_outside(job.joints, job.contacts, fixed), job.contacts
-            if self.settings.beat_sync:
-                changed = np.abs(job.joints - old).max(axis=(1, 2)) > 1e-9
-                for u0, u1 in _runs(changed):
-                    lo, hi = _free_span(fixed, u0 - RAMP, u1 + RAMP, u0)
-                    if hi - lo <= 2:
-                        continue
-                    beats, downbeats = _beats_rel(song, plan.sections[key].start + lo / self.fps, (hi - lo) / self.fps)
-                    warped, src = beat_warp(joints[lo:hi], self.fps, beats, downbeats)
-                    if _defects(warped, self.fps) <= _defects(joints[lo:hi], self.fps):
-                        idx = np.clip(np.rint(src * self.fps).astype(int), 0, hi - lo - 1)
-                        joints[lo:hi], contacts[lo:hi] = warped, contacts[lo:hi][idx]
+            changed = np.abs(job.joints - old).max(axis=(1, 2)) > 1e-9
+            self._rewarp(song, plan.sections[key].start, joints, contacts, changed, ~fixed)
             m.joints, m.contacts = joints, contacts
             m.seams = sorted(set(m.seams) | set(job.seams))
+
+    def _rewarp(self, song: Song, start: float, joints: np.ndarray, contacts: np.ndarray, changed: np.ndarray,
+                allowed: np.ndarray) -> None:
+        """Each stretch of `changed` frames (regenerated after the beat warp) with RAMP frames on each side, within
+        the `allowed` frames, warped onto the beat by itself, its ends kept (in place; frame 0 at `start` s). A
+        warp that would make a pop, a turn or a flick the stretch has not is left out."""
+        if not self.settings.beat_sync:
+            return
+        for u0, u1 in _runs(changed & allowed):
+            lo, hi = _free_span(~allowed, u0 - RAMP, u1 + RAMP, u0)
+            if hi - lo <= 2:
+                continue
+            beats, downbeats = _beats_rel(song, start + lo / self.fps, (hi - lo) / self.fps)
+            warped, src = beat_warp(joints[lo:hi], self.fps, beats, downbeats)
+            if _defects(warped, self.fps) <= _defects(joints[lo:hi], self.fps):
+                idx = np.clip(np.rint(src * self.fps).astype(int), 0, hi - lo - 1)
+                joints[lo:hi], contacts[lo:hi] = warped, contacts[lo:hi][idx]
 
     def _material(self, song: Song, sec: SectionPlan, job: FillJob) -> Material:
         # Feet are pinned before the warp: pinning moves the legs, which moves the kinematic beats the
@@ -769,7 +777,8 @@ class Composer:
 
     def _finish(self, drafts: list[_Draft], cuts: list[int], inner: np.ndarray) -> list[np.ndarray]:
         """Feet on the floor (one floor per member) and planted feet pinned, piece by piece between `cuts`
-        (the ends of every section's transition frames), so a repeat's interior is pinned as its first's; then
+        (the ends of every section's transition frames), the sections' interiors only where a point move's fade
+        changed them, so a repeat's interior is pinned as its first's; then
         the transitions' frames faded onto the sections' `inner` frames. A foot planted across a cut is pinned
         in two places, one per piece: a jump at the cut (up to 36 cm in a frame) unless the transition's side
         meets the interior's."""
@@ -783,11 +792,16 @@ class Composer:
             # A member with point moves stands on their floor (every material was grounded to it already).
             if d.fixed.any():  # faded before the feet are pinned, which lifts any foot it pushed under the floor
                 joints = _fade_into_fixed(d.joints, d.fixed)
+                faded = np.abs(joints - d.joints).max(axis=(1, 2)) > 1e-6
             else:
                 joints = ground(d.joints, d.contacts)
+                faded = np.zeros(len(joints), bool)
             bounds = sorted({0, len(joints), *(c for c in cuts if 0 < c < len(joints))})
             for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-                joints[lo:hi] = _lock_outside(joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
+                # A section's interior is its material placed on stage, pinned already (pinned again, its planted
+                # stretches would end at the cuts and move the legs, and with them the beats the warp placed).
+                if not (inner[lo:hi].all() and not faded[lo:hi].any()):
+                    joints[lo:hi] = _lock_outside(joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
             out.append(_fade_and_lift(joints, held | d.fixed))
         self.timings["feet"] = time.perf_counter() - t0
         return out
@@ -826,6 +840,7 @@ class Composer:
                 for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
                     if changed[lo:hi].any():
                         pinned[lo:hi] = _lock_outside(job.joints[lo:hi], job.contacts[lo:hi], drafts[m].fixed[lo:hi])
+                self._rewarp(song, 0.0, pinned, job.contacts, changed, editable & ~drafts[m].fixed)
                 if _defects(pinned, self.fps) < _defects(old, self.fps):  # never worse than it was
                     members[m] = pinned
                     drafts[m].contacts = job.contacts
