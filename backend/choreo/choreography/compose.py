@@ -674,7 +674,13 @@ class Composer:
         if hi - lo < 3:
             return
         pinned = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])  # before the warp, as in materials
-        warped, source = beat_warp(pinned, self.fps, beats, downbeats)
+        # A warp that speeds a fast stretch into a flick or a pop is narrowed, then left out: the clean-up would
+        # generate the stretch again off the beat (on a 3-minute song it made the same wrist flick in every repeat).
+        had = _defects(pinned, self.fps)
+        for rates in ((0.8, 1.25), (0.9, 1.1), (1.0, 1.0)):
+            warped, source = beat_warp(pinned, self.fps, beats, downbeats, min_rate=rates[0], max_rate=rates[1])
+            if _defects(warped, self.fps) <= had:
+                break
         d.joints[lo:hi] = warped
         d.contacts[lo:hi] = d.contacts[lo:hi][np.clip(np.rint(source * self.fps).astype(int), 0, hi - lo - 1)]
 
@@ -779,9 +785,9 @@ class Composer:
         """Feet on the floor (one floor per member) and planted feet pinned, piece by piece between `cuts`
         (the ends of every section's transition frames), the sections' interiors only where a point move's fade
         changed them, so a repeat's interior is pinned as its first's; then
-        the transitions' frames faded onto the sections' `inner` frames. A foot planted across a cut is pinned
-        in two places, one per piece: a jump at the cut (up to 36 cm in a frame) unless the transition's side
-        meets the interior's."""
+        the transitions' frames faded onto the sections' `inner` frames at each cut. A foot planted across a cut is
+        pinned in two places, one per piece: a jump at the cut (up to 36 cm in a frame) unless the transition's side
+        meets the interior's. (A fade that would speed a fast wrist into a flick is left out.)"""
         t0 = time.perf_counter()
         # (An interior shorter than RAMP gives no velocity of its own to meet: a short section's is a frame or two.)
         held = inner.copy()
@@ -802,7 +808,14 @@ class Composer:
                 # stretches would end at the cuts and move the legs, and with them the beats the warp placed).
                 if not (inner[lo:hi].all() and not faded[lo:hi].any()):
                     joints[lo:hi] = _lock_outside(joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
-            out.append(_fade_and_lift(joints, held | d.fixed))
+            keep = held | d.fixed
+            for c in bounds[1:-1]:  # each cut's transition side faded onto the interior, unless that makes a defect
+                lo, hi = max(0, c - 2 * RAMP), min(len(joints), c + 2 * RAMP)
+                if keep[lo:hi].any() and not keep[lo:hi].all():
+                    faded_cut = _fade_and_lift(joints[lo:hi], keep[lo:hi])
+                    if _defects(faded_cut, self.fps) <= _defects(joints[lo:hi], self.fps):
+                        joints[lo:hi] = faded_cut
+            out.append(joints)
         self.timings["feet"] = time.perf_counter() - t0
         return out
 
