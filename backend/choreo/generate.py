@@ -18,7 +18,7 @@ from choreo.bundle import ModelBundle
 from choreo.diffusion import GaussianDiffusion
 from choreo.errors import ChoreoError
 from choreo.foot_contact import ground, lock_feet
-from choreo.infill import REPAIR_PASSES, ROOT_CHANNELS, FillJob, repair
+from choreo.infill import REPAIR_PASSES, REPAIR_STEPS, ROOT_CHANNELS, FillJob, repair
 from choreo.metrics.plausibility import JUMP_METRES, instant_turns, pops
 from choreo.motion import Motion
 from choreo.representation import (
@@ -181,7 +181,8 @@ class Generator:
             job.written[:] = True  # every frame is the model's: any of them may be generated again
 
         def rows(texts, values, weight, seed=None, progress=None):  # noqa: ANN001, ANN202
-            return self.sample_rows(texts, values, weight, steps=req.steps, guidance=req.guidance, seed=seed)
+            return self.sample_rows(texts, values, weight, steps=min(req.steps, REPAIR_STEPS), guidance=req.guidance,
+                                    seed=seed)
 
         repair(rows, self.bundle.normalizer.normalize, jobs, self.window, facing=self.bundle.root_facing,
                seed=req.seed, passes=req.repairs, flick_metres=JUMP_METRES)

@@ -39,7 +39,7 @@ from choreo.choreography.points import Placement, resolve_points, section_frames
 from choreo.errors import ChoreoError
 from choreo.foot_contact import ground, lock_feet
 from choreo.generate import Generator
-from choreo.infill import RAMP, REPAIR_HALF, REPAIR_PASSES, FillJob, defect_zone, fill, repair
+from choreo.infill import RAMP, REPAIR_HALF, REPAIR_PASSES, REPAIR_STEPS, FillJob, defect_zone, fill, repair
 from choreo.metrics.beat_alignment import joint_speeds
 from choreo.metrics.plausibility import JUMP_METRES, flicks, instant_turns, pops
 from choreo.music.song import Song
@@ -240,6 +240,8 @@ class Composer:
             steps = s.steps
             if what == "transitions" and s.transition_steps:
                 steps = min(s.transition_steps, s.steps or s.transition_steps)
+            elif what == "repair":
+                steps = min(REPAIR_STEPS, s.steps or REPAIR_STEPS)
             return self.gen.sample_rows(texts, values, weight, steps=steps, guidance=s.guidance, seed=seed,
                                         progress=progress)
 
