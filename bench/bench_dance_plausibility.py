@@ -1,0 +1,62 @@
+"""Pops, instant turns and flicks (a joint moving > 30 cm in one frame) left in the finished members of `choreo
+dance`, beside the beat hit rate and the worst seam, on synthesized songs with the demo song's structure
+(bench_dance.song_of), the shipped default model, `make_plan(seed=s)` and `ComposeSettings(seed=s)` per seed.
+
+    cd backend && ../.venv/bin/python ../bench/bench_dance_plausibility.py --minutes 1.5 --seeds 0 1 2 3
+    cd backend && ../.venv/bin/python ../bench/bench_dance_plausibility.py --minutes 3 --seeds 0 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from bench_dance import song_of
+
+from choreo.bundle import load_bundle
+from choreo.choreography.compose import Composer, ComposeSettings
+from choreo.choreography.plan import make_plan
+from choreo.choreography.report import measure
+from choreo.generate import Generator
+from choreo.metrics.plausibility import JUMP_METRES, flicks, instant_turns, largest_joint_step, pops
+from choreo.music.analyze import analyze
+
+from machine import machine_info
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=1.5)
+    ap.add_argument("--members", type=int, default=5)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    gen = Generator(load_bundle(Path(__file__).resolve().parents[1] / "backend/choreo/default_model"))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        song = analyze(song_of(args.minutes, Path(tmp)))
+        for seed in args.seeds:
+            comp = Composer(gen, ComposeSettings(seed=seed))
+            t0 = time.perf_counter()
+            ch = comp.compose(song, make_plan(song, members=args.members, seed=seed))
+            seconds = time.perf_counter() - t0
+            report = measure(ch)
+            row = {"seed": seed, "minutes": round(song.duration / 60, 2), "members": args.members,
+                   "pops_and_turns": sum(len(pops(j, ch.fps)) + len(instant_turns(j)) for j in ch.members),
+                   "flicks": sum(len(flicks(j, JUMP_METRES)) for j in ch.members),
+                   "largest_step_m": round(max(largest_joint_step(j) for j in ch.members), 3),
+                   "hit_rate": round(report["beats"]["after"]["hit_rate"], 3),
+                   "hit_rate_half_beat": round(report["beats"]["after"]["hit_rate_half_beat"], 3),
+                   "worst_seam_accel": round(report["seams"]["seam_accel_max"], 1),
+                   "compose_s": round(seconds, 1), "clean_up_s": round(comp.timings.get("clean-up", 0.0), 2)}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": machine_info(), "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
