@@ -250,7 +250,7 @@ def repair(sample_rows: Callable[..., np.ndarray], normalize: Callable[[np.ndarr
     each job wrote (`written`; a finished motion: all of them), with a root path bridging the stretch
     (`bridge_root`). The model's own motion replaces the defect; nothing is smoothed. Up to `passes` passes.
     flick_metres: also regenerate flicks, joints moving more than this in one frame (`choreo generate` passes
-    plausibility.JUMP_METRES; the song pipeline only around point moves, where key poses pin the stretches)."""
+    plausibility.JUMP_METRES, as does every fill and repair of the song pipeline)."""
     overlap = window // 4 if overlap is None else overlap
     rng = np.random.default_rng(seed)
     rounds = [0, 0]

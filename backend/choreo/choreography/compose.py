@@ -47,8 +47,9 @@ from choreo.representation import apply_transform, facing_angles, facing_transfo
 from choreo.skeleton import FPS, bone_lengths, enforce_bone_lengths, mirror_joints
 
 Progress = Callable[[str, int, int], None]
-# Repair passes around point moves (flicks included): between key poses the model can reach a pose with one
-# joint in one frame (a 0.5-m foot step measured on the tests' song); 3 passes left it, 8 removed it. Few frames.
+# Repair passes around point moves (flicks included): between key poses the model reached a pose with one joint in
+# one frame (a 0.5-m foot step on the tests' song); 3 passes left it, 8 removed it. Its cause, the pulls of two close
+# key poses meeting unequal (`infill._lead_in`), is fixed; the passes stay as a margin (few frames).
 POINT_REPAIR_PASSES = 8
 
 
