@@ -143,6 +143,18 @@ def _lock_outside(joints: np.ndarray, contacts: np.ndarray, fixed: np.ndarray) -
     return out
 
 
+def _pin_pieces(joints: np.ndarray, contacts: np.ndarray, fixed: np.ndarray, cuts: list[int],
+                where: np.ndarray) -> np.ndarray:
+    """A copy of `joints` with planted feet pinned piece by piece between `cuts` (`_lock_outside`: the fixed frames
+    exact), in the pieces that hold a `where` frame; the other pieces as they are."""
+    out = np.array(joints, dtype=np.float64)
+    bounds = sorted({0, len(out), *(c for c in cuts if 0 < c < len(out))})
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        if where[lo:hi].any():
+            out[lo:hi] = _lock_outside(joints[lo:hi], contacts[lo:hi], fixed[lo:hi])
+    return out
+
+
 def _undrift(job: FillJob, target_xz: np.ndarray, target_yaw: np.ndarray) -> None:
     """Put each run of written frames back on its root targets (in place). The model follows the given root
     velocities, but a window decoded through a move whose root the representation does not round-trip exactly
@@ -341,22 +353,28 @@ class Composer:
             m.joints, m.contacts = joints, contacts
             m.seams = sorted(set(m.seams) | set(job.seams))
 
+    def _on_beat(self, song: Song, start: float, joints: np.ndarray, contacts: np.ndarray,
+                 rates: tuple[float, float] = (0.8, 1.25)) -> tuple[np.ndarray, np.ndarray]:
+        """`joints` (frame 0 at `start` s) time-warped onto the song's beats (`beat_sync.beat_warp`, local speed
+        within `rates`, ends kept), and `contacts` resampled alike."""
+        beats, downbeats = _beats_rel(song, start, len(joints) / self.fps)
+        warped, source = beat_warp(joints, self.fps, beats, downbeats, min_rate=rates[0], max_rate=rates[1])
+        return warped, contacts[np.clip(np.rint(source * self.fps).astype(int), 0, len(joints) - 1)]
+
     def _rewarp(self, song: Song, start: float, joints: np.ndarray, contacts: np.ndarray, changed: np.ndarray,
-                allowed: np.ndarray) -> None:
+                allowed: np.ndarray, keep_defects_out: bool = True) -> None:
         """Each stretch of `changed` frames (regenerated after the beat warp) with RAMP frames on each side, within
-        the `allowed` frames, warped onto the beat by itself, its ends kept (in place; frame 0 at `start` s). A
-        warp that would make a pop, a turn or a flick the stretch has not is left out."""
+        the `allowed` frames, warped onto the beat by itself, its ends kept (in place; frame 0 at `start` s). With
+        `keep_defects_out`, a warp that would make a pop, a turn or a flick the stretch has not is left out."""
         if not self.settings.beat_sync:
             return
         for u0, u1 in _runs(changed & allowed):
             lo, hi = _free_span(~allowed, u0 - RAMP, u1 + RAMP, u0)
             if hi - lo <= 2:
                 continue
-            beats, downbeats = _beats_rel(song, start + lo / self.fps, (hi - lo) / self.fps)
-            warped, src = beat_warp(joints[lo:hi], self.fps, beats, downbeats)
-            if _defects(warped, self.fps) <= _defects(joints[lo:hi], self.fps):
-                idx = np.clip(np.rint(src * self.fps).astype(int), 0, hi - lo - 1)
-                joints[lo:hi], contacts[lo:hi] = warped, contacts[lo:hi][idx]
+            warped, moved = self._on_beat(song, start + lo / self.fps, joints[lo:hi], contacts[lo:hi])
+            if not keep_defects_out or _defects(warped, self.fps) <= _defects(joints[lo:hi], self.fps):
+                joints[lo:hi], contacts[lo:hi] = warped, moved
 
     def _material(self, song: Song, sec: SectionPlan, job: FillJob) -> Material:
         # Feet are pinned before the warp: pinning moves the legs, which moves the kinematic beats the
@@ -364,9 +382,7 @@ class Composer:
         raw = lock_feet(ground(job.joints, job.contacts), job.contacts)
         joints, contacts = raw, job.contacts
         if self.settings.beat_sync:
-            beats, downbeats = _beats_rel(song, sec.start, len(raw) / self.fps)
-            joints, source = beat_warp(raw, self.fps, beats, downbeats)
-            contacts = contacts[np.clip(np.rint(source * self.fps).astype(int), 0, len(raw) - 1)]
+            joints, contacts = self._on_beat(song, sec.start, raw, contacts)
         return Material(joints, contacts, raw, seams=sorted(set(job.seams)))
 
     # ---- point moves -----------------------------------------------------------------------------
@@ -447,14 +463,8 @@ class Composer:
             sec = plan.sections[key]
             joints = _lock_outside(job.joints, job.contacts, fixed)
             contacts = job.contacts
-            if self.settings.beat_sync:  # the in-painted frames onto the beat, the moves untouched
-                for u0, u1 in _runs(job.written):
-                    lo, hi = _free_span(fixed, u0 - RAMP, u1 + RAMP, u0)
-                    if hi - lo > 2:
-                        beats, downbeats = _beats_rel(song, sec.start + lo / self.fps, (hi - lo) / self.fps)
-                        joints[lo:hi], src = beat_warp(joints[lo:hi], self.fps, beats, downbeats)
-                        idx = np.clip(np.rint(src * self.fps).astype(int), 0, hi - lo - 1)
-                        contacts[lo:hi] = contacts[lo:hi][idx]
+            # The in-painted frames onto the beat, the moves untouched (their defects are repaired below).
+            self._rewarp(song, sec.start, joints, contacts, job.written, ~fixed, keep_defects_out=False)
             out[key].append(Material(joints, contacts, m.raw, seams=sorted(set(m.seams) | set(job.seams)),
                                      score=m.score, variant=variant, fixed=fixed))
             made.append((key, out[key][-1]))
@@ -673,7 +683,6 @@ class Composer:
     def _warp_span(self, song: Song, d: _Draft, span: tuple[int, int]) -> None:
         """Time-warp the member's frames [lo, hi) onto the beat grid, both ends fixed (in place)."""
         lo, hi = max(0, span[0]), min(len(d.joints), span[1])
-        beats, downbeats = _beats_rel(song, lo / self.fps, (hi - lo) / self.fps)
         if hi - lo < 3:
             return
         pinned = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])  # before the warp, as in materials
@@ -681,11 +690,10 @@ class Composer:
         # generate the stretch again off the beat (on a 3-minute song it made the same wrist flick in every repeat).
         had = _defects(pinned, self.fps)
         for rates in ((0.8, 1.25), (0.9, 1.1), (1.0, 1.0)):
-            warped, source = beat_warp(pinned, self.fps, beats, downbeats, min_rate=rates[0], max_rate=rates[1])
+            warped, contacts = self._on_beat(song, lo / self.fps, pinned, d.contacts[lo:hi], rates)
             if _defects(warped, self.fps) <= had:
                 break
-        d.joints[lo:hi] = warped
-        d.contacts[lo:hi] = d.contacts[lo:hi][np.clip(np.rint(source * self.fps).astype(int), 0, hi - lo - 1)]
+        d.joints[lo:hi], d.contacts[lo:hi] = warped, contacts
 
     # ---- everything --------------------------------------------------------------------------------
     def compose(self, song: Song, plan: Plan, progress: Progress | None = None,
@@ -763,13 +771,11 @@ class Composer:
             self._fill_into(drafts, jobs, self.settings.seed * 7919 + 3 + i, progress)
         members = []
         cuts = sorted({a, b, *(c for c in self.cuts(song, spans) if a < c < b)})
-        kept = np.ones(len(previous.members[0]), bool)
-        kept[a:b] = False
-        kept |= ~self.edge_mask(song, spans)  # (the section's inner frames are its material's too)
+        kept_outside = np.ones(len(previous.members[0]), bool)
+        kept_outside[a:b] = False
+        kept = kept_outside | ~self.edge_mask(song, spans)  # (the section's inner frames are its material's too)
         for d, old in zip(drafts, previous.members, strict=True):
-            joints = d.joints.copy()
-            for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
-                joints[lo:hi] = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
+            joints = _pin_pieces(d.joints, d.contacts, d.fixed, cuts, ~kept_outside)
             joints[:a], joints[b:] = old[:a], old[b:]
             # Pinning the new feet can move a foot at the section's first or last frame away from where the
             # kept neighbour leaves it: the new frames are faded onto the kept motion, as next to a point move.
@@ -805,14 +811,12 @@ class Composer:
             else:
                 joints = ground(d.joints, d.contacts)
                 faded = np.zeros(len(joints), bool)
-            bounds = sorted({0, len(joints), *(c for c in cuts if 0 < c < len(joints))})
-            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-                # A section's interior is its material placed on stage, pinned already (pinned again, its planted
-                # stretches would end at the cuts and move the legs, and with them the beats the warp placed).
-                if not (inner[lo:hi].all() and not faded[lo:hi].any()):
-                    joints[lo:hi] = _lock_outside(joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
+            # A section's interior is its material placed on stage, pinned already (pinned again, its planted
+            # stretches would end at the cuts and move the legs, and with them the beats the warp placed).
+            joints = _pin_pieces(joints, d.contacts, d.fixed, cuts, ~inner | faded)
             keep = held | d.fixed
-            for c in bounds[1:-1]:  # each cut's transition side faded onto the interior, unless that makes a defect
+            for c in sorted({c for c in cuts if 0 < c < len(joints)}):  # each cut's transition side faded onto the
+                # interior, unless that makes a defect
                 lo, hi = max(0, c - 2 * RAMP), min(len(joints), c + 2 * RAMP)
                 if keep[lo:hi].any() and not keep[lo:hi].all():
                     faded_cut = _fade_and_lift(joints[lo:hi], keep[lo:hi])
@@ -835,8 +839,9 @@ class Composer:
         editable = self.edge_mask(song, spans)
         if within is not None:
             editable[: within[0]] = editable[within[1] :] = False
-        texts = [plan.sections[min(int(np.searchsorted([b for _, b in spans], f, side="right")), len(spans) - 1)].prompt
-                 for f in range(len(members[0]))] if members else []
+        section_of = np.minimum(np.searchsorted([b for _, b in spans], np.arange(len(editable)), side="right"),
+                                len(spans) - 1)
+        texts = [plan.sections[int(k)].prompt for k in section_of]
         jobs, owners = [], []
         for m, (joints, d) in enumerate(zip(members, drafts, strict=True)):
             job = FillJob(joints, np.ones(len(joints), bool), plan.sections[0].prompt, contacts=d.contacts.copy(),
@@ -848,14 +853,10 @@ class Composer:
         if jobs:
             before = [job.joints.copy() for job in jobs]
             self._fill(jobs, self.settings.seed * 7919 + 4, "repair", progress)
-            bounds = sorted({0, len(members[0]), *(c for c in cuts if 0 < c < len(members[0]))})
             for m, job, old in zip(owners, jobs, before, strict=True):
                 changed = np.abs(job.joints - old).max(axis=(1, 2)) > 1e-9
-                pinned = old.copy()
                 # The pieces `_finish` pinned (a transition's frames lie in one piece) pinned again where they changed.
-                for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-                    if changed[lo:hi].any():
-                        pinned[lo:hi] = _lock_outside(job.joints[lo:hi], job.contacts[lo:hi], drafts[m].fixed[lo:hi])
+                pinned = _pin_pieces(job.joints, job.contacts, drafts[m].fixed, cuts, changed)
                 self._rewarp(song, 0.0, pinned, job.contacts, changed, editable & ~drafts[m].fixed)
                 if _defects(pinned, self.fps) < _defects(old, self.fps):  # never worse than it was
                     members[m] = pinned
