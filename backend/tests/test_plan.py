@@ -230,6 +230,18 @@ def test_a_shorter_later_chorus_repeats_a_longer_one_does_not():
         Plan.from_dict(data)
 
 
+def test_a_later_occurrence_repeats_the_earliest_one_long_enough():
+    # A short first verse, then two long ones: the third repeats the second (danced anew, as long as it), not
+    # the first (too short), and is not danced a third time. A still longer one is danced anew.
+    song = make_song([("B", "verse", 2, 0.4), ("E", "chorus", 8, 1.0), ("B", "verse", 4, 0.4),
+                      ("E", "chorus", 8, 1.0), ("B", "verse", 4, 0.4), ("B", "verse", 3, 0.4), ("B", "verse", 6, 0.4)])
+    plan = make_plan(song, members=3)
+    assert [s.repeat_of for s in plan.sections] == [None, None, None, 1, 2, 2, None]
+    assert plan.sections[4].prompt == plan.sections[2].prompt
+    assert plan.sections[4].formation == plan.sections[2].formation
+    validate_plan(Plan.from_json(plan.to_json()), song)
+
+
 # ---------------------------------------------------------------- round trips and edits
 
 

@@ -10,8 +10,9 @@ Rules of `make_plan`:
   global `prompt` replaces the style's words and keeps the intensity words). `section_prompts` override
   per section; a key is an index ("3"), a label ("D") or a kind ("chorus"); index > label > kind. A prompt
   is used as given.
-- Repeats (the same label as an earlier section) get `repeat_of` = the first occurrence and the same prompt,
-  formation and move. An index key that gives a later occurrence a different prompt makes it a section
+- Repeats (the same label as an earlier section) get `repeat_of` = the first occurrence at least as long (of
+  those danced anew) and the same prompt, formation and move; one longer than every earlier occurrence is
+  danced anew. An index key that gives a later occurrence a different prompt makes it a section
   of its own (`repeat_of` None).
 - Formations: one per distinct section (repeats keep their first's), the user's list in order (cycling)
   or a default by kind (chorus V/pyramid, verse two rows/line, dance break diamond/arc, ...), consecutive
@@ -486,31 +487,31 @@ def make_plan(song: Song, *, members: int = 5, style: str = DEFAULT_STYLE, promp
                               f"a label ({', '.join(sorted(labels))}) or an index (0-{len(song.sections) - 1})")
 
     sections: list[SectionPlan] = []
-    first_of: dict[str, int] = {}
+    danced: dict[str, list[int]] = {}  # label -> its occurrences danced anew, in order
     distinct_count = 0
     for i, sec in enumerate(song.sections):
         if sec.kind not in KINDS:
             raise ChoreoError(f"song section {i} kind {sec.kind!r} is not one of {', '.join(KINDS)}")
         own = _section_prompt_for(sp, i, sec.label, sec.kind)
         text = own if own is not None else section_prompt(style, sec.kind, sec.energy, prompt)
-        r = first_of.get(sec.label)
+        bars = _bars_in(song, sec.start, sec.end)
+        # The earliest occurrence danced anew that is long enough (a repeat is cropped, never stretched): a third
+        # verse as long as the second repeats the second when the first was shorter.
+        r = next((k for k in danced.get(sec.label, []) if sections[k].bars >= bars), None)
         if r is not None and str(i) in sp and text != sections[r].prompt:
             r = None  # an index key gave this occurrence its own prompt: danced anew
         if r is not None:
             text = sections[r].prompt  # the same dance as its first, whatever its own energy says
-        bars = _bars_in(song, sec.start, sec.end)
-        if r is not None and bars > sections[r].bars:
-            r = None  # longer than its first: a repeat could not fill it
         if r is not None:
             first = sections[r]
             formation, move, canon = first.formation, first.move, first.canon_beats
         else:
-            first_of.setdefault(sec.label, i)
+            danced.setdefault(sec.label, []).append(i)
             if user_formations:
                 formation = user_formations[distinct_count % len(user_formations)]
             else:
                 avoid = [sections[-1].formation] if sections else []
-                nxt = first_of.get(song.sections[i + 1].label) if i + 1 < len(song.sections) else None
+                nxt = danced.get(song.sections[i + 1].label, [None])[0] if i + 1 < len(song.sections) else None
                 if nxt is not None and nxt != i:
                     avoid.append(sections[nxt].formation)
                 formation = _pick_formation(sec.kind, members, avoid)
