@@ -93,33 +93,48 @@ def forward_kinematics(
     return joints
 
 
+def _depth_levels() -> tuple[np.ndarray, ...]:
+    """Joints grouped by their distance from the root (parents always in an earlier group)."""
+    depth = [0] * NUM_JOINTS
+    for j in range(1, NUM_JOINTS):
+        depth[j] = depth[PARENTS[j]] + 1
+    return tuple(np.array([j for j in range(NUM_JOINTS) if depth[j] == d]) for d in range(1, max(depth) + 1))
+
+
+_PARENT_INDEX = np.array(PARENTS)
+_LEVELS = _depth_levels()  # 7 groups: a walk down the tree takes 7 vector steps, not 21
+# Every bone of the chains once: its child joint, the joint before it in its chain, and whether it opens a chain
+# (HumanML3D's IK starts every chain, the arms too, from the root rotation).
+_IK_CHILD = np.array([c for chain in KINEMATIC_CHAINS for c in chain[1:]])
+_IK_FROM = np.array([chain[i] for chain in KINEMATIC_CHAINS for i in range(len(chain) - 1)])
+_IK_OPENS = np.array([i == 0 for chain in KINEMATIC_CHAINS for i in range(len(chain) - 1)])
+
+
 def inverse_kinematics(joints: np.ndarray, root_quat: np.ndarray) -> np.ndarray:
     """Swing-only local rotations [T,22,4] that reproduce `joints`' bone directions under FK."""
     t = joints.shape[0]
     quats = np.zeros((t, NUM_JOINTS, 4))
     quats[..., 0] = 1.0
     quats[:, 0] = root_quat
-    for chain in KINEMATIC_CHAINS:
-        rot = root_quat
-        for j in range(len(chain) - 1):
-            child, parent = chain[j + 1], chain[j]
-            direction = joints[:, child] - joints[:, parent]
-            direction = direction / np.maximum(np.linalg.norm(direction, axis=-1, keepdims=True), 1e-12)
-            swing = qbetween(np.broadcast_to(RAW_OFFSETS[child], (t, 3)), direction)
-            quats[:, child] = qmul(qinv(rot), swing)
-            rot = swing
+    direction = joints[:, _IK_CHILD] - joints[:, _IK_FROM]
+    direction = direction / np.maximum(np.linalg.norm(direction, axis=-1, keepdims=True), 1e-12)
+    swing = qbetween(np.broadcast_to(RAW_OFFSETS[_IK_CHILD], direction.shape), direction)  # world swing per bone
+    swings = np.zeros((t, NUM_JOINTS, 4))
+    swings[:, _IK_CHILD] = swing
+    before = np.where(_IK_OPENS[None, :, None], np.asarray(root_quat)[:, None], swings[:, _IK_FROM])
+    quats[:, _IK_CHILD] = qmul(qinv(before), swing)
     return quats
 
 
 def enforce_bone_lengths(joints: np.ndarray, lengths: np.ndarray = CANONICAL_BONE_LENGTHS) -> np.ndarray:
     """Keep each bone's direction, set its length exactly: walks parents before children from the root."""
+    lengths = np.asarray(lengths)
+    d = joints[..., 1:, :] - joints[..., _PARENT_INDEX[1:], :]
+    n = np.linalg.norm(d, axis=-1, keepdims=True)
+    step = np.where(n > 1e-9, d / np.maximum(n, 1e-12), RAW_OFFSETS[1:]) * lengths[1:, None]
     out = joints.copy()
-    for j in range(1, NUM_JOINTS):
-        p = PARENTS[j]
-        d = joints[..., j, :] - joints[..., p, :]
-        n = np.linalg.norm(d, axis=-1, keepdims=True)
-        d = np.where(n > 1e-9, d / np.maximum(n, 1e-12), RAW_OFFSETS[j])
-        out[..., j, :] = out[..., p, :] + d * lengths[j]
+    for level in _LEVELS:
+        out[..., level, :] = out[..., _PARENT_INDEX[level], :] + step[..., level - 1, :]
     return out
 
 

@@ -45,7 +45,15 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import argrelextrema, peak_prominences
 
 from choreo.errors import ChoreoError
-from choreo.metrics.beat_alignment import CHANCE_DRAWS, SEED, bailando_velocity, bas_bailando, chance_level
+from choreo.metrics.beat_alignment import (
+    CHANCE_DRAWS,
+    SEED,
+    bailando_velocity,
+    bas_bailando,
+    chance_level,
+    nearest_distance,
+    nearest_distance_per_row,
+)
 from choreo.skeleton import NUM_JOINTS, bone_lengths, enforce_bone_lengths
 
 MIN_BEAT_PROMINENCE = 0.01  # m/s of smoothed mean joint speed: shallower minima are noise, not beats
@@ -136,23 +144,12 @@ def _hits(motion: np.ndarray, music: np.ndarray, tolerance: float) -> float:
     """Fraction of `motion` times within `tolerance` of a `music` time (both sorted); 0 with no music beats."""
     if len(music) == 0:
         return 0.0
-    pos = np.searchsorted(music, motion)
-    left, right = music[np.clip(pos - 1, 0, len(music) - 1)], music[np.clip(pos, 0, len(music) - 1)]
-    d = np.minimum(np.abs(motion - left), np.abs(right - motion))
-    return float(np.mean(d <= tolerance + _EPS))
+    return float(np.mean(nearest_distance(motion, music) <= tolerance + _EPS))
 
 
 def _hits_per_grid(motion: np.ndarray, grids: np.ndarray, tolerance: float) -> np.ndarray:
-    """`_hits` of `motion` against each row of `grids` [G,n] (rows sorted), in one search: the rows are laid end
-    to end, each shifted past the one before, and every motion time looked up in every row at once."""
-    g, n = grids.shape
-    shift = (np.arange(g) * (np.ptp(grids) + np.ptp(motion) + 1.0 + abs(grids).max() + abs(motion).max()))[:, None]
-    pos = np.searchsorted((grids + shift).ravel(), (motion[None, :] + shift).ravel()).reshape(g, -1)
-    pos -= np.arange(g)[:, None] * n  # each search's place within its own row
-    rows = np.arange(g)[:, None]
-    left, right = grids[rows, np.clip(pos - 1, 0, n - 1)], grids[rows, np.clip(pos, 0, n - 1)]
-    d = np.minimum(np.abs(motion[None, :] - left), np.abs(right - motion[None, :]))  # from the unshifted times
-    return np.mean(d <= tolerance + _EPS, axis=1)
+    """`_hits` of `motion` against each row of `grids` [G,n] (rows sorted)."""
+    return np.mean(nearest_distance_per_row(motion, grids) <= tolerance + _EPS, axis=1)
 
 
 def beat_score(

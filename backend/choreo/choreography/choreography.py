@@ -7,6 +7,7 @@ members' spots, and per member the joints (metres, 0.1 mm) and foot-contact flag
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,13 @@ from choreo.music.song import Song
 
 FORMAT = "choreo-choreography/1"
 DECIMALS = 4  # 0.1 mm: a file round trip changes nothing a viewer or a re-dance could notice
+
+
+def _joints_json(joints: np.ndarray) -> str:
+    """[T,22,3] joints as a JSON array of frames of [x,y,z], DECIMALS places."""
+    flat = np.round(np.asarray(joints, dtype=np.float64), DECIMALS).reshape(len(joints), -1) + 0.0  # no "-0"
+    frame = "[" + ",".join([f"[%.{DECIMALS}f,%.{DECIMALS}f,%.{DECIMALS}f]"] * (flat.shape[1] // 3)) + "]"
+    return "[" + ",".join(frame % tuple(row) for row in flat.tolist()) + "]"
 
 
 @dataclass
@@ -41,7 +49,8 @@ class Choreography:
     def frames(self) -> int:
         return int(self.members[0].shape[0]) if self.members else 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self, joints: bool = True) -> dict:
+        """The file's contents as plain data (joints=False: each member's joints left out, for `to_json`)."""
         return {
             "format": FORMAT,
             "fps": self.fps,
@@ -52,17 +61,27 @@ class Choreography:
                           "formation": s.formation, "move": s.move,
                           "spots": np.round(self.spots[i], DECIMALS).tolist()}
                          for i, (s, (a, b)) in enumerate(zip(self.plan.sections, self.sections, strict=True))],
-            "members": [{"name": name, "joints": np.round(j, DECIMALS).tolist(),
+            "members": [{"name": name, **({"joints": np.round(j, DECIMALS).tolist()} if joints else {}),
                          "contacts": np.asarray(c > 0.5, dtype=int).tolist()}
                         for name, j, c in zip(self.plan.names, self.members, self.contacts, strict=True)],
             "points": self.points,
             "report": self.report,
         }
 
+    def to_json(self) -> str:
+        """`to_dict` as compact JSON text. The joints (most of the file: 1.2 M numbers for 5 members x 3 min)
+        are written by one format string per frame, twice as fast as json's number by number."""
+        data = self.to_dict(joints=False)
+        members = data.pop("members")
+        dumps = functools.partial(json.dumps, separators=(",", ":"))
+        texts = [dumps({k: v for k, v in m.items() if k != "contacts"})[:-1] + ',"joints":' + _joints_json(j)
+                 + ',"contacts":' + dumps(m["contacts"]) + "}" for m, j in zip(members, self.members, strict=True)]
+        return dumps(data)[:-1] + ',"members":[' + ",".join(texts) + "]}"
+
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         tmp = path.with_name(path.name + ".part")
-        tmp.write_text(json.dumps(self.to_dict(), separators=(",", ":")))
+        tmp.write_text(self.to_json())
         tmp.replace(path)  # never a half-written file where a finished one was
         return path
 

@@ -406,10 +406,14 @@ def transition_frames(start: np.ndarray, end: np.ndarray, fps: float, max_speed:
 # ---------------------------------------------------------------- picture
 
 
+MAX_COLUMNS = 5  # panels per row of formations.png: a 3-minute song's 20 sections make 4 rows, not one strip
+
+
 def draw_formations(steps: Sequence[tuple[str, np.ndarray]], path: str | Path,
                     transitions: Sequence[np.ndarray | None] | None = None,
                     labels: Sequence[str] | None = None) -> Path:
-    """A top-down PNG: one panel per (title, spots [N,2]), audience at the bottom, members numbered.
+    """A top-down PNG: one panel per (title, spots [N,2]), `MAX_COLUMNS` to a row, audience at the bottom of each,
+    members numbered.
 
     `transitions[k]` ([frames,N,2], optional) is drawn in panel k as the paths that lead into it.
     `labels` name the members (default 1..N); the member order is the same in every step.
@@ -433,17 +437,24 @@ def draw_formations(steps: Sequence[tuple[str, np.ndarray]], path: str | Path,
     # Korean member names and section titles: the CJK font as fallback, or left out if none exists (fonts.py).
     labels = [x if fonts.drawable(x) == x else str(i + 1) for i, x in enumerate(labels)]  # half a name: its number
     steps = [(fonts.drawable(title), spots) for title, spots in steps]
+    columns = min(len(steps), MAX_COLUMNS)
+    rows = -(-len(steps) // columns)
+    panel_h = 3.2 * half_z / half_x + 0.5
     with fonts.matplotlib_text(*labels, *(title for title, _ in steps)):
-        fig, axes = plt.subplots(1, len(steps), figsize=(3.2 * len(steps), 3.2 * half_z / half_x + 0.8), squeeze=False)
-        for k, (ax, (title, spots)) in enumerate(zip(axes[0], steps, strict=True)):
+        fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, panel_h * rows), squeeze=False)
+        for ax in axes.ravel()[len(steps):]:
+            ax.set_visible(False)  # the last row's empty places
+        for k, (ax, (title, spots)) in enumerate(zip(axes.ravel()[:len(steps)], steps, strict=True)):
             spots = np.asarray(spots, float)
             ax.add_patch(plt.Rectangle((-half_x, -half_z), 2 * half_x, 2 * half_z, color="0.93", zorder=0))
             if transitions and k < len(transitions) and transitions[k] is not None:
                 for i in range(n):
                     tr = np.asarray(transitions[k])[:, i]
                     ax.plot(tr[:, 0], -tr[:, 1], color=colours[i % len(colours)], lw=1.0, alpha=0.7, zorder=1)
+            # One scatter for all members (one artist per panel, not per member: 20 panels draw in half the time).
+            ax.scatter(spots[:, 0], -spots[:, 1], s=180, c=[colours[i % len(colours)] for i in range(len(spots))],
+                       edgecolors="k", zorder=2)
             for i, (x, z) in enumerate(spots):
-                ax.scatter([x], [-z], s=180, color=colours[i % len(colours)], edgecolor="k", zorder=2)
                 ax.text(x, -z, labels[i], ha="center", va="center", fontsize=8, zorder=3)
             ax.set_xlim(-half_x, half_x)
             ax.set_ylim(-half_z - 0.6, half_z)  # +Z (audience) drawn at the bottom
@@ -452,7 +463,9 @@ def draw_formations(steps: Sequence[tuple[str, np.ndarray]], path: str | Path,
             ax.set_yticks([])
             ax.set_title(title, fontsize=9)
             ax.text(0, -half_z - 0.3, "audience", ha="center", va="center", fontsize=7, color="0.4")
-        fig.tight_layout()
+        # Fixed margins instead of tight_layout, which measures every text of every panel (a third of the time).
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.35 / (panel_h * rows), wspace=0.04,
+                            hspace=0.35 / panel_h + 0.05)
         path = Path(path)
         fig.savefig(path, dpi=110)
         plt.close(fig)

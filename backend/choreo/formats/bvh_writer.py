@@ -137,26 +137,42 @@ def _euler_zxy_candidates(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, second
 
 
+def _wrap(angle: np.ndarray) -> np.ndarray:
+    """Angles moved by whole turns into [-π, π] (ties to even, as np.round)."""
+    return angle - 2.0 * np.pi * np.round(angle / (2.0 * np.pi))
+
+
 def continuous_euler_zxy(local_rotations: np.ndarray) -> np.ndarray:
-    """ZXY Euler angles [T,J,3] (radians) of rotations [T,J,3,3], continuous from frame to frame."""
+    """ZXY Euler angles [T,J,3] (radians) of rotations [T,J,3,3], continuous from frame to frame.
+
+    Frame by frame, of the two solutions each moved by whole turns next to the previous frame's angles, the one
+    nearer to them (summed over z, x, y; the first on a tie). The choice at frame t depends only on which
+    solution frame t-1 took (whole turns do not change a wrapped difference), so each frame's choice is a map
+    {0,1} -> {0,1} of the previous one: a constant, the identity or a swap. The choices follow without a loop
+    over frames from the last constant and the number of swaps since."""
     first, second = _euler_zxy_candidates(local_rotations)
-    out = np.empty(first.shape)
-    out[0] = first[0]
-    two_pi = 2.0 * np.pi
-    for t in range(1, len(out)):
-        prev = out[t - 1]
-        best = None
-        best_dist = None
-        for cand in (first[t], second[t]):
-            unwrapped = cand + two_pi * np.round((prev - cand) / two_pi)
-            dist = np.abs(unwrapped - prev).sum(-1, keepdims=True)
-            if best is None:
-                best, best_dist = unwrapped, dist
-            else:
-                best = np.where(dist < best_dist, unwrapped, best)
-                best_dist = np.minimum(dist, best_dist)
-        out[t] = best
-    return out
+    cands = np.stack([first, second])  # [2,T,J,3]
+    t = cands.shape[1]
+    if t == 1:
+        return first.copy()
+    # dist[p, q]: frame t-1 took solution p, frame t solution q (frames 1..T-1) -> [2,2,T-1,J]
+    dist = np.abs(_wrap(cands[None, :, 1:] - cands[:, None, :-1])).sum(-1)
+    take_second = dist[:, 1] < dist[:, 0]  # [2(prev),T-1,J]: the map of each frame
+    constant = take_second[0] == take_second[1]
+    swap = take_second[0] & ~take_second[1]
+    frame = np.arange(1, t)[:, None]
+    last_const = np.maximum.accumulate(np.where(constant, frame, 0), axis=0)  # 0: frame 0, which takes 0
+    const_value = np.where(last_const > 0, np.take_along_axis(
+        np.concatenate([np.zeros_like(take_second[0][:1]), take_second[0]]), last_const, axis=0), False)
+    swaps = np.concatenate([np.zeros((1, swap.shape[1]), int), np.cumsum(swap, axis=0)])  # swaps in 1..t
+    parity = (swaps[1:] - np.take_along_axis(swaps, last_const, axis=0)) % 2
+    choice = np.concatenate([np.zeros((1, swap.shape[1]), bool), const_value ^ (parity == 1)])  # [T,J]
+    chosen = np.where(choice[..., None], second, first)
+    # Unwrapped: each frame's angles are the previous ones plus the wrapped step between the chosen solutions;
+    # then snapped back to the chosen solution plus whole turns so that no rounding accumulates.
+    steps = _wrap(np.diff(chosen, axis=0))
+    walked = chosen[0] + np.concatenate([np.zeros_like(chosen[:1]), np.cumsum(steps, axis=0)])
+    return chosen + 2.0 * np.pi * np.round((walked - chosen) / (2.0 * np.pi))
 
 
 def euler_zxy_to_matrix(euler: np.ndarray) -> np.ndarray:

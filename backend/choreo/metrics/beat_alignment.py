@@ -59,31 +59,74 @@ def fact_motion_beats(joints: np.ndarray, fps: float) -> np.ndarray:
     return argrelextrema(fact_envelope(joints, fps), np.less, order=order)[0] / fps
 
 
-def _nearest_gaussian(points: np.ndarray, targets: np.ndarray, sigma: float) -> np.ndarray:
-    """exp(−d²/2σ²) for each point, d = distance to its nearest target (0 if there is no target)."""
-    if len(targets) == 0:
-        return np.zeros(len(points))
-    d = np.min(np.abs(points[:, None] - targets[None, :]), axis=1)
+def nearest_distance(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """|p − t| from each of `points` (any shape) to its nearest time in `targets` (sorted, 1-D, not empty)."""
+    last = len(targets) - 1
+    pos = np.searchsorted(targets, points)
+    left, right = targets[np.clip(pos - 1, 0, last)], targets[np.clip(pos, 0, last)]
+    return np.minimum(np.abs(points - left), np.abs(right - points))
+
+
+def nearest_distance_per_row(points: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """[G,n]: distance from each of `points` [n] to its nearest time in each row of `rows` [G,m] (rows sorted,
+    m ≥ 1), in one search: the rows are laid end to end, each shifted past the one before, and every point is
+    looked up in every row at once (a thousand chance draws cost one call, not a thousand)."""
+    g, m = rows.shape
+    gap = np.ptp(rows) + np.ptp(points) + 1.0 + np.abs(rows).max() + np.abs(points).max(initial=0.0)
+    shift = (np.arange(g) * gap)[:, None]
+    pos = np.searchsorted((rows + shift).ravel(), (points[None, :] + shift).ravel()).reshape(g, -1)
+    pos -= np.arange(g)[:, None] * m  # each search's place within its own row
+    at = np.arange(g)[:, None]
+    left, right = rows[at, np.clip(pos - 1, 0, m - 1)], rows[at, np.clip(pos, 0, m - 1)]
+    return np.minimum(np.abs(points[None, :] - left), np.abs(right - points[None, :]))  # unshifted times
+
+
+def _gaussian(d: np.ndarray, sigma: float) -> np.ndarray:
     return np.exp(-(d**2) / (2.0 * sigma**2))
 
 
 def bas_bailando(music_beats: np.ndarray, motion_beats: np.ndarray, sigma: float = SCORE_SIGMA_S) -> float:
     """Mean over music beats of the Gaussian of the distance to the nearest motion beat (NaN: no beats)."""
-    music_beats, motion_beats = np.asarray(music_beats, float), np.asarray(motion_beats, float)
+    music_beats = np.asarray(music_beats, float)
     if len(music_beats) == 0:
         return float("nan")
-    return float(_nearest_gaussian(music_beats, motion_beats, sigma).mean())
+    return float(bas_bailando_rows(music_beats[None, :], motion_beats, sigma)[0])
+
+
+def bas_bailando_rows(music_rows: np.ndarray, motion_beats: np.ndarray, sigma: float = SCORE_SIGMA_S
+                      ) -> np.ndarray:
+    """`bas_bailando` of each row of music beats [G,n] (n ≥ 1) against the same motion beats: [G]."""
+    motion_beats = np.sort(np.asarray(motion_beats, float))
+    if len(motion_beats) == 0:
+        return np.zeros(len(music_rows))
+    return _gaussian(nearest_distance(music_rows, motion_beats), sigma).mean(axis=1)
 
 
 def bas_fact(music_beats: np.ndarray, motion_beats: np.ndarray, sigma: float = SCORE_SIGMA_S) -> float:
     """Mean over motion beats of the Gaussian of the distance to the nearest music beat (NaN: no beats)."""
-    music_beats, motion_beats = np.asarray(music_beats, float), np.asarray(motion_beats, float)
+    music_beats = np.asarray(music_beats, float)
+    return float(bas_fact_rows(np.sort(music_beats)[None, :], motion_beats, sigma)[0])
+
+
+def bas_fact_rows(music_rows: np.ndarray, motion_beats: np.ndarray, sigma: float = SCORE_SIGMA_S) -> np.ndarray:
+    """`bas_fact` of each row of music beats [G,n] (rows sorted) against the same motion beats: [G]."""
+    motion_beats = np.asarray(motion_beats, float)
     if len(motion_beats) == 0:
-        return float("nan")
-    return float(_nearest_gaussian(motion_beats, music_beats, sigma).mean())
+        return np.full(len(music_rows), np.nan)
+    if music_rows.shape[1] == 0:
+        return np.zeros(len(music_rows))
+    return _gaussian(nearest_distance_per_row(motion_beats, music_rows), sigma).mean(axis=1)
 
 
 Score = Callable[[np.ndarray, np.ndarray], float]
+_ROWS = {bas_bailando: bas_bailando_rows, bas_fact: bas_fact_rows}  # each score over many grids at once
+
+
+def _mean_score(score: Score, grids: np.ndarray, motion_beats: np.ndarray) -> float:
+    """Mean of `score` over the rows of `grids` [G,n] (sorted rows), NaN if every row is undefined."""
+    rows = _ROWS.get(score)
+    values = rows(grids, motion_beats) if rows else np.array([score(g, motion_beats) for g in grids], float)
+    return float(np.nanmean(values)) if not np.all(np.isnan(values)) else float("nan")
 
 
 def chance_level(
@@ -91,12 +134,11 @@ def chance_level(
     draws: int = CHANCE_DRAWS, seed: int = SEED,
 ) -> float:
     """Mean score when the music beats are replaced by as many uniformly random times in [0, duration]."""
-    rng = np.random.default_rng(seed)
     n = len(music_beats)
-    if n == 0:
+    if n == 0 or draws < 1:
         return float("nan")
-    values = [score(np.sort(rng.uniform(0.0, duration, n)), motion_beats) for _ in range(draws)]
-    return float(np.nanmean(values)) if not np.all(np.isnan(values)) else float("nan")
+    grids = np.sort(np.random.default_rng(seed).uniform(0.0, duration, (draws, n)), axis=1)
+    return _mean_score(score, grids, motion_beats)
 
 
 def offset_level(
@@ -105,13 +147,12 @@ def offset_level(
 ) -> float:
     """Mean score with the beat grid shifted by a random offset in [0, median beat interval), wrapped."""
     music_beats = np.asarray(music_beats, float)
-    if len(music_beats) < 2 or duration <= 0:
+    if len(music_beats) < 2 or duration <= 0 or draws < 1:
         return float("nan")
     period = float(np.median(np.diff(music_beats)))
-    rng = np.random.default_rng(seed)
-    values = [score(np.sort((music_beats + rng.uniform(0.0, period)) % duration), motion_beats)
-              for _ in range(draws)]
-    return float(np.nanmean(values)) if not np.all(np.isnan(values)) else float("nan")
+    offsets = np.random.default_rng(seed).uniform(0.0, period, draws)
+    grids = np.sort((music_beats[None, :] + offsets[:, None]) % duration, axis=1)
+    return _mean_score(score, grids, motion_beats)
 
 
 def beat_alignment(
