@@ -6,6 +6,10 @@ before `lock_feet`).
 
     cd backend && ../.venv/bin/python ../bench/bench_plausibility.py --seconds 6 --samples 8    # 40 6-s clips
     cd backend && ../.venv/bin/python ../bench/bench_plausibility.py --seconds 30 --samples 2   # 10 chained 30-s
+
+Beside them, the real CMU dance clips (`--real`, default ../shared/data/cmu when it is there) cut into windows of
+the same length: skating and hovering as captured and put on the floor the way generated motion is
+(`metrics.foot.grounded_as_generated`), the fair reference for MotionLCM's absolute 5-cm toe height.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 from choreo.bundle import load_bundle
 from choreo.config import DEFAULT_MODEL
 from choreo.generate import GenerationRequest, Generator
-from choreo.metrics.foot import skating_ratio_lodge, skating_ratio_motionlcm
+from choreo.metrics.foot import grounded_as_generated, skating_ratio_lodge, skating_ratio_motionlcm
 from choreo.metrics.plausibility import flicks, hovering, instant_turns, largest_joint_step, pops, seam_report
 
 from machine import machine_info
@@ -72,6 +76,23 @@ def measure(gen: Generator, seconds: float, samples: int, repairs: int, clean_fe
     return row, clips
 
 
+def real_row(folder: Path, seconds: float) -> dict:
+    """Skating (mean, p10, p90) and median hovering of the real clips' windows, as captured and grounded as
+    generated motion is."""
+    from choreo.importers import load_motions
+
+    frames = int(round(seconds * 20)) + 1
+    windows = [m.joints[s:s + frames] for m in load_motions(folder) for s in range(0, len(m.joints) - frames + 1,
+                                                                                  frames - 1)]
+    row: dict = {"real_windows": len(windows), "seconds": seconds}
+    for name, clips in (("captured", windows), ("grounded", [grounded_as_generated(w) for w in windows])):
+        for metric, f in (("skating_lodge", skating_ratio_lodge), ("skating_motionlcm", skating_ratio_motionlcm)):
+            v = np.array([f(w, 20) for w in clips])
+            row[f"{name}_{metric}"] = [round(float(x), 3) for x in (np.nanmean(v), *np.nanpercentile(v, [10, 90]))]
+        row[f"{name}_hovering_median_cm"] = round(100 * float(np.median([hovering(w) for w in clips])), 1)
+    return row
+
+
 def lock_made(before: list, after: list) -> int:
     """Flicks present after lock_feet that were not there before it (same motion, lock off vs on)."""
     made = 0
@@ -88,8 +109,13 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=8, help="clips per prompt")
     ap.add_argument("--json")
     ap.add_argument("--save", help="folder: the clips of every setting as .npz (for offline metrics)")
+    ap.add_argument("--real", default=str(Path(__file__).resolve().parents[2] / "shared/data/cmu"),
+                    help="folder of real dance clips for the reference row (skipped when missing)")
     args = ap.parse_args()
     result = {"machine": machine_info(), "load_average": os.getloadavg(), "rows": []}
+    if Path(args.real).is_dir():
+        result["real"] = real_row(Path(args.real), args.seconds)
+        print("real, [mean, p10, p90]:", result["real"])
     gen = Generator(load_bundle(DEFAULT_MODEL))
     for repairs in (0, 3):
         unlocked, before = measure(gen, args.seconds, args.samples, repairs, clean_feet=False)

@@ -87,3 +87,17 @@ def test_pfc_uses_the_slower_of_ankle_and_toe():
     joints[:, FEET, 0] += 0.3 * t[:, None]
     joints[:, [foot.L_TOE, foot.R_TOE], 2] += 0.6 * t[:, None]  # toes faster than ankles
     assert foot.pfc(joints, FPS) == pytest.approx(1.0, rel=1e-6)
+
+
+def test_grounded_as_generated_counts_the_low_sliding_steps_floating_feet_hide():
+    # A captured body standing 5.5 cm too high on its left foot while its right foot glides low along x: as
+    # stored, both toes are above MotionLCM's 5-cm line and nothing skates; on the floor the generated motion
+    # stands on (planted toes at 2 cm), the gliding toe skates on every frame.
+    joints = standing() + np.array([0.0, 0.055, 0.0])
+    r_ankle, r_toe = foot.R_ANKLE, foot.R_TOE
+    joints[:, [r_ankle, r_toe], 0] += (np.arange(len(joints)) / FPS * 1.0)[:, None]
+    assert foot.skating_ratio_motionlcm(joints, FPS) == 0.0
+    grounded = foot.grounded_as_generated(joints, FPS)
+    assert grounded[:, foot.L_TOE, 1] == pytest.approx(np.full(len(joints), 0.02))
+    assert foot.skating_ratio_motionlcm(grounded, FPS) == 1.0
+    assert np.allclose(np.diff(grounded - joints, axis=0), 0.0)  # one vertical shift, nothing else moves

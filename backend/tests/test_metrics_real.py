@@ -28,6 +28,8 @@ def test_two_salsa_performances_score_as_real_dance(salsa):
     assert values["bone_max_rel_dev"] < 1e-3  # imported clips are retargeted to fixed bone lengths
     assert values["penetration_frames"] == 0.0  # imported clips stand on the floor
     assert values["skating_motionlcm"] < 0.2
+    # Captured salsa feet stand above MotionLCM's 5-cm line; on the generated motion's floor they count (0.18).
+    assert values["skating_motionlcm_grounded"] > 3 * values["skating_motionlcm"]
 
 
 MIXED = ([DATA / "cmu" / "salsa" / n for n in ("60_01_scaled.bvh", "61_01_scaled.bvh")]  # one couple

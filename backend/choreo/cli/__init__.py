@@ -30,9 +30,20 @@ def version() -> str:
         return __version__
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: the version looked up only when asked for (importlib.metadata costs every command 30 ms)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"choreo {version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="choreo", description="K-pop choreography generator (MDM-based).")
-    parser.add_argument("--version", action="version", version=f"choreo {version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if not info.name.startswith("_"):
