@@ -51,6 +51,8 @@ def main() -> None:
                    "hit_rate": round(report["beats"]["after"]["hit_rate"], 3),
                    "hit_rate_half_beat": round(report["beats"]["after"]["hit_rate_half_beat"], 3),
                    "worst_seam_accel": round(report["seams"]["seam_accel_max"], 1),
+                   "energy_r": round(report["energy"]["correlation"], 3),
+                   "closest_pelvises_m": round(report["stage"].get("min_pelvis_distance_m", float("nan")), 2),
                    "compose_s": round(seconds, 1), "clean_up_s": round(comp.timings.get("clean-up", 0.0), 2)}
             rows.append(row)
             print(json.dumps(row), flush=True)

@@ -284,3 +284,18 @@ def test_transition_frames_meet_the_sections_interior_without_a_jump():
     assert _fade_into_fixed(jumped, held)[c, 10, 1] < -0.005  # the fade alone pushes the foot under the floor
     assert out[moved][:, [7, 8, 10, 11], 1].min() > -1e-6  # ... and it is lifted onto it
     assert np.abs(bone_lengths(out[moved]) - bone_lengths(joints[:1])).max() < 1e-4
+
+
+def test_transition_warps_that_bring_two_walkers_closer_than_the_clearance_are_refused():
+    # Two walks that cross the stage centre 8 frames apart (closest 0.57 m); warped so that the second arrives
+    # 8 frames earlier, both are at the centre at once: refused. The same walks unwarped are accepted.
+    t = np.arange(41, dtype=float)
+    a, b = np.zeros((41, 22, 3)), np.zeros((41, 22, 3))
+    a[:, :, 0] = (-2.0 + 0.1 * t)[:, None]
+    b[:, :, 2] = (-2.8 + 0.1 * t)[:, None]
+    drafts = [_Draft(a, np.zeros((41, 4))), _Draft(b, np.zeros((41, 4)))]
+    pinned = {0: (0, 41), 1: (0, 41)}
+    early = b.copy()
+    early[:, :, 2] += 0.8
+    assert not Composer._keeps_clearance(drafts, pinned, {0: (0, (a, None)), 1: (0, (early, None))})
+    assert Composer._keeps_clearance(drafts, pinned, {0: (0, (a, None)), 1: (0, (b, None))})

@@ -32,7 +32,14 @@ import numpy as np
 
 from choreo.choreography.beat_sync import beat_score, beat_warp
 from choreo.choreography.choreography import Choreography
-from choreo.choreography.formations import assign_members, formation_spots, smootherstep, transition_paths
+from choreo.choreography.formations import (
+    MIN_CLEARANCE,
+    assign_members,
+    formation_spots,
+    min_pairwise_distance,
+    smootherstep,
+    transition_paths,
+)
 from choreo.choreography.moves import Move, move_contacts
 from choreo.choreography.plan import Plan, SectionPlan
 from choreo.choreography.points import Placement, resolve_points, section_frames, transition_half
@@ -675,25 +682,58 @@ class Composer:
             for i in range(1, len(spans)):
                 g0 = self.gap(song, spans, i)[0]
                 lo, hi = self.warp_span(song, spans, i)
-                for d in drafts:
-                    self._warp_span(song, d, _free_span(d.fixed, lo, hi, g0))
+                self._warp_spans(song, drafts, [_free_span(d.fixed, lo, hi, g0) for d in drafts])
             self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
         return distinct
 
-    def _warp_span(self, song: Song, d: _Draft, span: tuple[int, int]) -> None:
-        """Time-warp the member's frames [lo, hi) onto the beat grid, both ends fixed (in place)."""
-        lo, hi = max(0, span[0]), min(len(d.joints), span[1])
-        if hi - lo < 3:
-            return
-        pinned = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])  # before the warp, as in materials
-        # A warp that speeds a fast stretch into a flick or a pop is narrowed, then left out: the clean-up would
-        # generate the stretch again off the beat (on a 3-minute song it made the same wrist flick in every repeat).
-        had = _defects(pinned, self.fps)
-        for rates in ((0.8, 1.25), (0.9, 1.1), (1.0, 1.0)):
-            warped, contacts = self._on_beat(song, lo / self.fps, pinned, d.contacts[lo:hi], rates)
-            if _defects(warped, self.fps) <= had:
+    _RATES = ((0.8, 1.25), (0.9, 1.1), (1.0, 1.0))  # a transition's warp bounds, narrowed when they do harm
+
+    def _warp_spans(self, song: Song, drafts: list[_Draft], spans: list[tuple[int, int]]) -> None:
+        """Time-warp each member's frames spans[m] = [lo, hi) onto the beat grid, both ends fixed (in place).
+
+        Each member is warped by itself, and the warp that speeds a fast stretch into a flick or a pop is narrowed,
+        then left out: the clean-up would generate the stretch again off the beat (on a 3-minute song it made the
+        same wrist flick in every repeat). Members warped differently are no longer where their walk put them at
+        the same moment, so where the warps bring two pelvises closer than the walk's clearance (and closer than
+        unwarped), every member's warp is narrowed, then left out."""
+        pinned = {}
+        for m, (d, (lo, hi)) in enumerate(zip(drafts, spans, strict=True)):
+            lo, hi = max(0, lo), min(len(d.joints), hi)
+            if hi - lo >= 3:  # pinned before the warp, as in materials
+                joints = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
+                pinned[m] = (lo, hi, joints, _defects(joints, self.fps))
+
+        def warp(m: int, narrowest: int) -> tuple[int, tuple[np.ndarray, np.ndarray]]:
+            lo, hi, joints, had = pinned[m]
+            for k in range(narrowest, len(self._RATES)):  # the identity (last) never adds a defect
+                out = self._on_beat(song, lo / self.fps, joints, drafts[m].contacts[lo:hi], self._RATES[k])
+                if _defects(out[0], self.fps) <= had:
+                    break
+            return k, out
+
+        level = {m: warp(m, 0) for m in pinned}
+        for narrowest in range(1, len(self._RATES)):
+            if self._keeps_clearance(drafts, pinned, level):
                 break
-        d.joints[lo:hi], d.contacts[lo:hi] = warped, contacts
+            level = {m: v if v[0] >= narrowest else warp(m, narrowest) for m, v in level.items()}
+        for m, (_, (joints, contacts)) in level.items():
+            lo, hi = pinned[m][:2]
+            drafts[m].joints[lo:hi], drafts[m].contacts[lo:hi] = joints, contacts
+
+    @staticmethod
+    def _keeps_clearance(drafts: list[_Draft], pinned: dict, warped: dict) -> bool:
+        """Whether the warped spans keep every two pelvises MIN_CLEARANCE apart wherever the unwarped ones did
+        (pinned: member -> (lo, hi, ...); warped: member -> (rates level, (joints, contacts)))."""
+        if len(drafts) < 2 or not pinned:
+            return True
+        lo, hi = min(p[0] for p in pinned.values()), max(p[1] for p in pinned.values())
+        before = np.stack([d.joints[lo:hi, 0, :] for d in drafts], axis=1)
+        after = before.copy()
+        for m, (a, b, *_) in pinned.items():
+            after[a - lo : b - lo, m] = warped[m][1][0][:, 0]
+        near_before = min_pairwise_distance(before[..., [0, 2]])
+        near_after = min_pairwise_distance(after[..., [0, 2]])
+        return bool(np.all((near_after >= MIN_CLEARANCE) | (near_after >= near_before - 1e-9)))
 
     # ---- everything --------------------------------------------------------------------------------
     def compose(self, song: Song, plan: Plan, progress: Progress | None = None,

@@ -406,14 +406,14 @@ def transition_frames(start: np.ndarray, end: np.ndarray, fps: float, max_speed:
 # ---------------------------------------------------------------- picture
 
 
-MAX_COLUMNS = 5  # panels per row of formations.png: a 3-minute song's 20 sections make 4 rows, not one strip
+MAX_COLUMNS = 5  # most panels in a row of formations.png: a 3-minute song's 20 sections make 4 rows, not one strip
 
 
 def draw_formations(steps: Sequence[tuple[str, np.ndarray]], path: str | Path,
                     transitions: Sequence[np.ndarray | None] | None = None,
                     labels: Sequence[str] | None = None) -> Path:
-    """A top-down PNG: one panel per (title, spots [N,2]), `MAX_COLUMNS` to a row, audience at the bottom of each,
-    members numbered.
+    """A top-down PNG: one panel per (title, spots [N,2]), at most `MAX_COLUMNS` to a row, audience at the bottom
+    of each, members numbered.
 
     `transitions[k]` ([frames,N,2], optional) is drawn in panel k as the paths that lead into it.
     `labels` name the members (default 1..N); the member order is the same in every step.
@@ -437,8 +437,8 @@ def draw_formations(steps: Sequence[tuple[str, np.ndarray]], path: str | Path,
     # Korean member names and section titles: the CJK font as fallback, or left out if none exists (fonts.py).
     labels = [x if fonts.drawable(x) == x else str(i + 1) for i, x in enumerate(labels)]  # half a name: its number
     steps = [(fonts.drawable(title), spots) for title, spots in steps]
-    columns = min(len(steps), MAX_COLUMNS)
-    rows = -(-len(steps) // columns)
+    rows = -(-len(steps) // MAX_COLUMNS)
+    columns = -(-len(steps) // rows)  # rows as even as they go: 6 panels are 2 x 3, not 5 + 1
     panel_h = 3.2 * half_z / half_x + 0.5
     with fonts.matplotlib_text(*labels, *(title for title, _ in steps)):
         fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, panel_h * rows), squeeze=False)
