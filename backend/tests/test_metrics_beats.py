@@ -77,3 +77,17 @@ def test_chance_level_is_reproducible_with_the_seed():
     mb = ba.bailando_motion_beats(pulsing(), FPS)
     a = ba.chance_level(ba.bas_bailando, BEATS, mb, 9.95, draws=50, seed=7)
     assert a == ba.chance_level(ba.bas_bailando, BEATS, mb, 9.95, draws=50, seed=7)
+
+
+def test_nearest_distance_per_row_matches_brute_force_and_keeps_the_chance_levels():
+    rng = np.random.default_rng(4)
+    rows = np.sort(rng.uniform(0.0, 10.0, (200, 7)), axis=1)
+    points = rng.uniform(-1.0, 11.0, 9)  # some outside every row's span
+    brute = np.abs(points[None, :, None] - rows[:, None, :]).min(axis=-1)
+    assert np.array_equal(ba.nearest_distance_per_row(points, rows), brute)
+    assert np.array_equal(ba.nearest_distance(points, rows[0]), brute[0])
+    # the chance level over all draws at once equals the mean of the draws one by one (same random stream)
+    draws = np.random.default_rng(7)
+    motion = np.sort(rng.uniform(0.0, 9.95, 12))
+    one_by_one = [ba.bas_fact(np.sort(draws.uniform(0.0, 9.95, len(BEATS))), motion) for _ in range(50)]
+    assert ba.chance_level(ba.bas_fact, BEATS, motion, 9.95, draws=50, seed=7) == pytest.approx(np.mean(one_by_one))

@@ -72,6 +72,8 @@ def nearest_distance_per_row(points: np.ndarray, rows: np.ndarray) -> np.ndarray
     m ≥ 1), in one search: the rows are laid end to end, each shifted past the one before, and every point is
     looked up in every row at once (a thousand chance draws cost one call, not a thousand)."""
     g, m = rows.shape
+    if points.size == 0:
+        return np.zeros((g, 0))
     gap = np.ptp(rows) + np.ptp(points) + 1.0 + np.abs(rows).max() + np.abs(points).max(initial=0.0)
     shift = (np.arange(g) * gap)[:, None]
     pos = np.searchsorted((rows + shift).ravel(), (points[None, :] + shift).ravel()).reshape(g, -1)
