@@ -294,8 +294,7 @@ def test_transition_warps_that_bring_two_walkers_closer_than_the_clearance_are_r
     a[:, :, 0] = (-2.0 + 0.1 * t)[:, None]
     b[:, :, 2] = (-2.8 + 0.1 * t)[:, None]
     drafts = [_Draft(a, np.zeros((41, 4))), _Draft(b, np.zeros((41, 4)))]
-    pinned = {0: (0, 41), 1: (0, 41)}
     early = b.copy()
     early[:, :, 2] += 0.8
-    assert not Composer._keeps_clearance(drafts, pinned, {0: (0, (a, None)), 1: (0, (early, None))})
-    assert Composer._keeps_clearance(drafts, pinned, {0: (0, (a, None)), 1: (0, (b, None))})
+    assert not Composer._keeps_clearance(drafts, {0: (0, a), 1: (0, early)})
+    assert Composer._keeps_clearance(drafts, {0: (0, a), 1: (0, b)})

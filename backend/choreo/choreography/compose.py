@@ -713,7 +713,7 @@ class Composer:
 
         level = {m: warp(m, 0) for m in pinned}
         for narrowest in range(1, len(self._RATES)):
-            if self._keeps_clearance(drafts, pinned, level):
+            if self._keeps_clearance(drafts, {m: (pinned[m][0], v[1][0]) for m, v in level.items()}):
                 break
             level = {m: v if v[0] >= narrowest else warp(m, narrowest) for m, v in level.items()}
         for m, (_, (joints, contacts)) in level.items():
@@ -721,16 +721,16 @@ class Composer:
             drafts[m].joints[lo:hi], drafts[m].contacts[lo:hi] = joints, contacts
 
     @staticmethod
-    def _keeps_clearance(drafts: list[_Draft], pinned: dict, warped: dict) -> bool:
-        """Whether the warped spans keep every two pelvises MIN_CLEARANCE apart wherever the unwarped ones did
-        (pinned: member -> (lo, hi, ...); warped: member -> (rates level, (joints, contacts)))."""
-        if len(drafts) < 2 or not pinned:
+    def _keeps_clearance(drafts: list[_Draft], warped: dict[int, tuple[int, np.ndarray]]) -> bool:
+        """Whether members' warped spans (member -> (first frame, warped joints)) keep every two pelvises
+        MIN_CLEARANCE apart wherever the drafts (unwarped) did."""
+        if len(drafts) < 2 or not warped:
             return True
-        lo, hi = min(p[0] for p in pinned.values()), max(p[1] for p in pinned.values())
+        lo, hi = min(a for a, _ in warped.values()), max(a + len(j) for a, j in warped.values())
         before = np.stack([d.joints[lo:hi, 0, :] for d in drafts], axis=1)
         after = before.copy()
-        for m, (a, b, *_) in pinned.items():
-            after[a - lo : b - lo, m] = warped[m][1][0][:, 0]
+        for m, (a, joints) in warped.items():
+            after[a - lo : a - lo + len(joints), m] = joints[:, 0]
         near_before = min_pairwise_distance(before[..., [0, 2]])
         near_after = min_pairwise_distance(after[..., [0, 2]])
         return bool(np.all((near_after >= MIN_CLEARANCE) | (near_after >= near_before - 1e-9)))

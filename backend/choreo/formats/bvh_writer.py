@@ -160,13 +160,12 @@ def continuous_euler_zxy(local_rotations: np.ndarray) -> np.ndarray:
     take_second = dist[:, 1] < dist[:, 0]  # [2(prev),T-1,J]: the map of each frame
     constant = take_second[0] == take_second[1]
     swap = take_second[0] & ~take_second[1]
-    frame = np.arange(1, t)[:, None]
-    last_const = np.maximum.accumulate(np.where(constant, frame, 0), axis=0)  # 0: frame 0, which takes 0
-    const_value = np.where(last_const > 0, np.take_along_axis(
-        np.concatenate([np.zeros_like(take_second[0][:1]), take_second[0]]), last_const, axis=0), False)
-    swaps = np.concatenate([np.zeros((1, swap.shape[1]), int), np.cumsum(swap, axis=0)])  # swaps in 1..t
+    last_const = np.maximum.accumulate(np.where(constant, np.arange(1, t)[:, None], 0), axis=0)  # 0: frame 0
+    start = np.zeros_like(take_second[0][:1])  # frame 0 takes the first solution
+    const_value = np.take_along_axis(np.concatenate([start, take_second[0]]), last_const, axis=0)
+    swaps = np.concatenate([start.astype(int), np.cumsum(swap, axis=0)])  # swaps in frames 1..t
     parity = (swaps[1:] - np.take_along_axis(swaps, last_const, axis=0)) % 2
-    choice = np.concatenate([np.zeros((1, swap.shape[1]), bool), const_value ^ (parity == 1)])  # [T,J]
+    choice = np.concatenate([start, const_value ^ (parity == 1)])  # [T,J]
     chosen = np.where(choice[..., None], second, first)
     # Unwrapped: each frame's angles are the previous ones plus the wrapped step between the chosen solutions;
     # then snapped back to the chosen solution plus whole turns so that no rounding accumulates.
