@@ -4,6 +4,7 @@ dance`, beside the beat hit rate and the worst seam, on synthesized songs with t
 
     cd backend && ../.venv/bin/python ../bench/bench_dance_plausibility.py --minutes 1.5 --seeds 0 1 2 3
     cd backend && ../.venv/bin/python ../bench/bench_dance_plausibility.py --minutes 3 --seeds 0 1
+    cd backend && ../.venv/bin/python ../bench/bench_dance_plausibility.py --style girl-crush --seeds 0 1
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=1.5)
     ap.add_argument("--members", type=int, default=5)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
+    ap.add_argument("--style", default="kpop")
     ap.add_argument("--json")
     args = ap.parse_args()
     gen = Generator(load_bundle(Path(__file__).resolve().parents[1] / "backend/choreo/default_model"))
@@ -41,10 +43,10 @@ def main() -> None:
         for seed in args.seeds:
             comp = Composer(gen, ComposeSettings(seed=seed))
             t0 = time.perf_counter()
-            ch = comp.compose(song, make_plan(song, members=args.members, seed=seed))
+            ch = comp.compose(song, make_plan(song, members=args.members, style=args.style, seed=seed))
             seconds = time.perf_counter() - t0
             report = measure(ch)
-            row = {"seed": seed, "minutes": round(song.duration / 60, 2), "members": args.members,
+            row = {"seed": seed, "style": args.style, "minutes": round(song.duration / 60, 2), "members": args.members,
                    "pops_and_turns": sum(len(pops(j, ch.fps)) + len(instant_turns(j)) for j in ch.members),
                    "flicks": sum(len(flicks(j, JUMP_METRES)) for j in ch.members),
                    "largest_step_m": round(max(largest_joint_step(j) for j in ch.members), 3),

@@ -100,6 +100,19 @@ def test_warp_puts_off_beat_motion_on_the_beat(stops):
     np.testing.assert_allclose(warped[:, (20, 21), 0], source_at, atol=0.02)
 
 
+def test_a_warp_found_on_one_motion_applies_to_another_of_the_same_length():
+    """`resample` along a warp's source times gives the warp's own output on the motion it was found on, and on
+    a motion changed in one stretch (as a repair changes it) it leaves the other frames on the beat."""
+    joints = swinging(late_stops())
+    warped, source = bs.beat_warp(joints, FPS, BEATS)
+    np.testing.assert_allclose(bs.resample(joints, FPS, source), warped, atol=1e-9)
+    changed = joints.copy()
+    changed[100:112] = changed[100:101]  # held still for 12 frames
+    again = bs.resample(changed, FPS, source)
+    assert score(again).hit_rate >= 0.75 > score(changed).hit_rate
+    assert np.abs(bone_lengths(again) - bone_lengths(joints)[0]).max() < 1e-6
+
+
 def test_motion_already_on_the_beat_is_left_unchanged():
     joints = swinging(np.arange(0.0, DURATION, 0.5))
     assert score(joints).hit_rate == 1.0

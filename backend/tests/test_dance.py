@@ -18,14 +18,18 @@ import numpy as np
 import pytest
 
 from choreo.bundle import load_bundle
+from choreo.choreography.beat_sync import kinematic_beats
 from choreo.choreography.choreography import Choreography
 from choreo.choreography.compose import Composer, ComposeSettings, _Draft
 from choreo.choreography.plan import make_plan
+from choreo.choreography.points import section_frames
 from choreo.choreography.report import measure
+from choreo.choreography.styles import STYLES
 from choreo.config import DEFAULT_MODEL
 from choreo.foot_contact import LEGS, planted_flags
 from choreo.formats.bvh_reader import parse_bvh, world_positions
 from choreo.generate import Generator
+from choreo.metrics.beat_alignment import nearest_distance
 from choreo.metrics.plausibility import JUMP_METRES, flicks, instant_turns, pops
 from choreo.skeleton import CANONICAL_BONE_LENGTHS, bone_lengths
 
@@ -47,6 +51,14 @@ def composer():
     return Composer(Generator(load_bundle(DEFAULT_MODEL)), ComposeSettings(candidates=2, seed=1))
 
 
+def test_the_shipped_model_dances_the_chorus_words_faster_than_the_intro_words(composer):
+    """The style table's premise, on the model itself: the kpop chorus prompt is danced faster than its intro."""
+    words = STYLES["kpop"].moves
+    intro = [speed for speed, _ in composer.prompt_fit(words["intro"]["calm"], frames=120, samples=4, seed=5)]
+    chorus = [speed for speed, _ in composer.prompt_fit(words["chorus"]["big"], frames=120, samples=4, seed=5)]
+    assert np.mean(chorus) > np.mean(intro) + 0.1, (intro, chorus)
+
+
 @pytest.fixture(scope="module")
 def danced(demo, composer):
     song, _ = demo
@@ -54,6 +66,25 @@ def danced(demo, composer):
     ch = composer.compose(song, plan)
     ch.report = measure(ch)
     return ch
+
+
+def _edge_hit_rate(ch: Choreography, composer: Composer) -> float:
+    """Share of the members' kinematic beats in the frames transitions may change that are on a music beat."""
+    edge = composer.edge_mask(ch.song, section_frames(ch.song, ch.plan, ch.fps))
+    hits = total = 0
+    for joints in ch.members:
+        beats = kinematic_beats(joints, ch.fps)
+        beats = beats[edge[np.clip(np.rint(beats * ch.fps).astype(int), 0, len(edge) - 1)]]
+        hits += int((nearest_distance(beats, ch.song.beats) <= 0.1).sum())
+        total += len(beats)
+    return hits / total
+
+
+def test_a_transition_off_the_beat_is_sampled_again_and_the_better_kept(danced, demo, composer):
+    song, _ = demo
+    once = Composer(composer.gen, ComposeSettings(candidates=2, seed=1, transition_candidates=1))
+    single = once.compose(song, danced.plan)
+    assert _edge_hit_rate(danced, once) > _edge_hit_rate(single, once)
 
 
 def test_whole_song_every_member_rigid_on_the_floor(danced, demo):

@@ -75,6 +75,26 @@ def test_every_style_has_short_training_vocabulary_prompts_for_every_kind_and_le
                 assert len(section_prompt(style.name, kind, 0.0 if lv == "calm" else 1.0)) <= 90
 
 
+VIGOUR = Path(__file__).resolve().parents[2] / "bench" / "style_vigour.json"
+
+
+def test_every_style_dances_its_chorus_and_dance_break_fastest_as_measured():
+    """Against the shipped model's measured speed per prompt (bench/bench_style_vigour.py): the energy of a
+    dance follows the song only if the big sections' words are danced faster than the calm ones'."""
+    speed = {p: v["mean_joint_speed"] for p, v in json.loads(VIGOUR.read_text())["prompts"].items()}
+    for style in STYLES.values():
+        moves = style.moves
+        unmeasured = {t for lv in moves.values() for t in lv.values()} - set(speed)
+        assert not unmeasured, f"{style.name}: run bench_style_vigour.py --write for {sorted(unmeasured)}"
+        for kind in KINDS:
+            assert speed[moves[kind]["big"]] >= speed[moves[kind]["calm"]], (style.name, kind)
+        others = [speed[t] for kind in KINDS if kind not in ("chorus", "dance-break") for t in moves[kind].values()]
+        for top in ("chorus", "dance-break"):
+            assert speed[moves[top]["big"]] >= max(others), (style.name, top)
+        calm = max(speed[moves[k]["calm"]] for k in ("intro", "outro", "verse"))
+        assert speed[moves["chorus"]["big"]] >= calm + 0.1, style.name
+
+
 def test_prompt_level_follows_kind_and_energy():
     assert section_prompt("kpop", "verse", 0.2) != section_prompt("kpop", "verse", 0.9)
     assert section_prompt("kpop", "verse", 0.2).endswith(INTENSITY["verse"]["calm"])

@@ -344,6 +344,17 @@ def _refine_knots(warped: np.ndarray, fps: float, knots_t: np.ndarray, knots_s: 
     return new
 
 
+def resample(joints: np.ndarray, fps: float, source: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+    """The motion [T,22,3] read at the source times `source` [T'] s (a warp's second result), bone lengths
+    restored to `lengths` (default: each bone's median): a warp found on one motion applied to another of the same
+    length, e.g. to the same motion after a local repair."""
+    joints = _checked(joints, fps)
+    if lengths is None:
+        lengths = np.median(bone_lengths(joints), axis=0)
+    spline = CubicSpline(np.arange(len(joints)) / fps, joints, axis=0)
+    return enforce_bone_lengths(spline(np.clip(source, 0.0, (len(joints) - 1) / fps)), lengths)
+
+
 def beat_warp(
     joints: np.ndarray, fps: float, beats: np.ndarray, downbeats: np.ndarray | None = None,
     min_rate: float = 0.8, max_rate: float = 1.25, lengths: np.ndarray | None = None,

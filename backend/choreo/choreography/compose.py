@@ -23,6 +23,7 @@ slide to the other side of the boundary. The moves define their members' floor.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
 from collections.abc import Callable, Mapping
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from choreo.choreography.beat_sync import beat_score, beat_warp
+from choreo.choreography.beat_sync import beat_score, beat_warp, resample
 from choreo.choreography.choreography import Choreography
 from choreo.choreography.formations import (
     MIN_CLEARANCE,
@@ -79,6 +80,9 @@ class ComposeSettings:
     # Transition windows are mostly given frames: 6 steps dance them as well as 10 or 20 (1.5-min synthesized
     # songs, 5 members, seeds 0-3: beat hit rate 71.4 vs 71.5 %, the same pops and seams; docs/EVALUATION.md).
     transition_steps: int | None = 6
+    # Samples per member and boundary: a transition whose frames, warped onto the beat, land fewer than
+    # `beat_target` of their kinematic beats is sampled again and the better of the two kept.
+    transition_candidates: int = 2
     guidance: float | None = None
     seed: int = 0
 
@@ -95,6 +99,7 @@ class Material:
     hit_rate: float | None = None  # its kinematic beats on the section's beats (None: not measured yet)
     variant: tuple = ()  # the point moves danced in it: ((move name, first frame in the section), ...)
     fixed: np.ndarray | None = None  # [L] bool: the moves' frames (exact)
+    source: np.ndarray | None = None  # [L] the beat warp's source time of each frame (s; None: not warped)
 
 
 @dataclass
@@ -279,6 +284,29 @@ class Composer:
                  flick_metres=JUMP_METRES)
         self.timings[what] = self.timings.get(what, 0.0) + time.perf_counter() - t0
 
+    def _material_job(self, frames: int, prompt: str) -> FillJob:
+        """A section's material to sample: no frame given, the root held by `material_root_weight`."""
+        return FillJob(np.zeros((frames, 22, 3)), np.zeros(frames, bool), prompt,
+                       root_weight=self.settings.material_root_weight)
+
+    def prompt_fit(self, prompt: str, frames: int, samples: int, seed: int = 0, song: Song | None = None,
+                   start: float = 0.0) -> list[tuple[float, float | None]]:
+        """(mean joint speed m/s, beat hit rate) of `samples` pieces of material danced to `prompt` as a section's
+        is, before repair: how vigorously the model dances those words and, given a `song` (the material
+        starting at `start` s), how many of its kinematic beats the warp puts on the beat (None without a song);
+        bench/bench_style_vigour.py."""
+        jobs = [self._material_job(frames, prompt) for _ in range(samples)]
+        self._fill(jobs, seed, "material", None, repairs=0)
+        out = []
+        for job in jobs:
+            hit = None
+            if song is not None:
+                m = self._material(song, start, job)
+                beats, _ = _beats_rel(song, start, frames / self.fps)
+                hit = beat_score(m.joints, self.fps, beats, draws=0).hit_rate
+            out.append((_mean_speed(job.joints, self.fps), hit))
+        return out
+
     # ---- 1 + 2: material -------------------------------------------------------------------------
     def materials(self, song: Song, plan: Plan, spans: list[tuple[int, int]], only: list[int] | None = None,
                   progress: Progress | None = None) -> dict[int, list[Material]]:
@@ -299,14 +327,13 @@ class Composer:
             jobs, owners = [], []
             for key, count in counts.items():
                 for _ in range(count):
-                    jobs.append(FillJob(np.zeros((lengths[key], 22, 3)), np.zeros(lengths[key], bool),
-                                        plan.sections[key].prompt, root_weight=s.material_root_weight))
+                    jobs.append(self._material_job(lengths[key], plan.sections[key].prompt))
                     owners.append(key)
             # Candidates first; only the kept ones are repaired.
             self._fill(jobs, seed + 17 * attempt, "material", progress, repairs=0)
             t0 = time.perf_counter()
             for key, job in zip(owners, jobs, strict=True):
-                m = self._material(song, plan.sections[key], job)
+                m = self._material(song, plan.sections[key].start, job)
                 job_of[id(m)] = job
                 out.setdefault(key, []).append(m)
             self._rank(song, plan, out)
@@ -325,8 +352,13 @@ class Composer:
         t0 = time.perf_counter()
         for (key, i), job, old in zip(used, fixing, before, strict=True):
             if not np.array_equal(job.joints, old):
-                score = out[key][i].score
-                out[key][i] = self._material(song, plan.sections[key], job)
+                score, start = out[key][i].score, plan.sections[key].start
+                # The repair changed short stretches. Warped anew, the repaired motion's warp may have to be
+                # narrowed to add no turn (a whole section off the beat); the warp found before the repair keeps
+                # the rest on the beat (what it makes of the new stretches, _repair_warped mends below). The one
+                # landing more beats is kept.
+                both = [self._material(song, start, job, source=out[key][i].source), self._material(song, start, job)]
+                out[key][i] = max(both, key=lambda m: self._hit_rate(song, start, m.joints))
                 out[key][i].score = score
         self.timings["beat sync"] += time.perf_counter() - t0
         self._repair_warped(song, plan, [(key, out[key][i]) for key, i in used], seed + 2, progress)
@@ -361,12 +393,29 @@ class Composer:
             m.seams = sorted(set(m.seams) | set(job.seams))
 
     def _on_beat(self, song: Song, start: float, joints: np.ndarray, contacts: np.ndarray,
-                 rates: tuple[float, float] = (0.8, 1.25)) -> tuple[np.ndarray, np.ndarray]:
+                 rates: tuple[float, float] = (0.8, 1.25)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`joints` (frame 0 at `start` s) time-warped onto the song's beats (`beat_sync.beat_warp`, local speed
-        within `rates`, ends kept), and `contacts` resampled alike."""
+        within `rates`, ends kept), `contacts` resampled alike, and each frame's source time (s)."""
         beats, downbeats = _beats_rel(song, start, len(joints) / self.fps)
         warped, source = beat_warp(joints, self.fps, beats, downbeats, min_rate=rates[0], max_rate=rates[1])
-        return warped, contacts[np.clip(np.rint(source * self.fps).astype(int), 0, len(joints) - 1)]
+        return warped, self._contacts_at(contacts, source), source
+
+    def _contacts_at(self, contacts: np.ndarray, source: np.ndarray) -> np.ndarray:
+        return contacts[np.clip(np.rint(source * self.fps).astype(int), 0, len(contacts) - 1)]
+
+    _RATES = ((0.8, 1.25), (0.9, 1.1), (1.0, 1.0))  # a warp's speed bounds, narrowed when they do harm
+
+    def _on_beat_clean(self, song: Song, start: float, joints: np.ndarray, contacts: np.ndarray, narrowest: int = 0,
+                       had: int | None = None) -> tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """`_on_beat` with the widest rate bounds (from _RATES[narrowest] on) that add no pop, instant turn or
+        flick to the `had` ones (default: the unwarped frames'): a warp speeding a fast turn up by 1.25x can make
+        it instant, and the clean-up would then generate it again off the beat. Returns (bounds index, result)."""
+        had = _defects(joints, self.fps) if had is None else had
+        for k in range(narrowest, len(self._RATES)):  # the identity (last) never adds a defect
+            out = self._on_beat(song, start, joints, contacts, self._RATES[k])
+            if _defects(out[0], self.fps) <= had:
+                break
+        return k, out
 
     def _rewarp(self, song: Song, start: float, joints: np.ndarray, contacts: np.ndarray, changed: np.ndarray,
                 allowed: np.ndarray, keep_defects_out: bool = True) -> None:
@@ -379,18 +428,22 @@ class Composer:
             lo, hi = _free_span(~allowed, u0 - RAMP, u1 + RAMP, u0)
             if hi - lo <= 2:
                 continue
-            warped, moved = self._on_beat(song, start + lo / self.fps, joints[lo:hi], contacts[lo:hi])
+            warped, moved, _ = self._on_beat(song, start + lo / self.fps, joints[lo:hi], contacts[lo:hi])
             if not keep_defects_out or _defects(warped, self.fps) <= _defects(joints[lo:hi], self.fps):
                 joints[lo:hi], contacts[lo:hi] = warped, moved
 
-    def _material(self, song: Song, sec: SectionPlan, job: FillJob) -> Material:
+    def _material(self, song: Song, start: float, job: FillJob, source: np.ndarray | None = None) -> Material:
+        """The job's motion grounded, feet pinned and warped onto the beat (the warp given by its `source` times, or
+        found: the widest that adds no defect)."""
         # Feet are pinned before the warp: pinning moves the legs, which moves the kinematic beats the
         # warp put on the music's beats; a pinned foot stays pinned under a time warp.
         raw = lock_feet(ground(job.joints, job.contacts), job.contacts)
         joints, contacts = raw, job.contacts
-        if self.settings.beat_sync:
-            joints, contacts = self._on_beat(song, sec.start, raw, contacts)
-        return Material(joints, contacts, raw, seams=sorted(set(job.seams)))
+        if self.settings.beat_sync and source is not None:
+            joints, contacts = resample(raw, self.fps, source), self._contacts_at(contacts, source)
+        elif self.settings.beat_sync:
+            joints, contacts, source = self._on_beat_clean(song, start, raw, contacts)[1]
+        return Material(joints, contacts, raw, seams=sorted(set(job.seams)), source=source)
 
     # ---- point moves -----------------------------------------------------------------------------
     def _set_points(self, song: Song, plan: Plan, spans: list[tuple[int, int]], moves: Mapping[str, Move] | None,
@@ -477,6 +530,12 @@ class Composer:
             made.append((key, out[key][-1]))
         self._repair_warped(song, plan, made, self.settings.seed * 7919 + 6, progress)
 
+    def _hit_rate(self, song: Song, start: float, joints: np.ndarray) -> float:
+        """Share of the motion's kinematic beats on the song's beats (frame 0 at `start` s; 0 with none)."""
+        beats, _ = _beats_rel(song, start, len(joints) / self.fps)
+        score = beat_score(joints, self.fps, beats, draws=0).hit_rate if len(beats) else 0.0
+        return 0.0 if np.isnan(score) else float(score)
+
     def _rank(self, song: Song, plan: Plan, out: dict[int, list[Material]]) -> None:
         speeds = {k: [_mean_speed(m.joints, self.fps) for m in ms] for k, ms in out.items()}
         allv = np.concatenate([np.asarray(v) for v in speeds.values()])
@@ -484,12 +543,10 @@ class Composer:
         span = max(hi - lo, 1e-6)
         for key, ms in out.items():
             sec = plan.sections[key]
-            beats, _ = _beats_rel(song, sec.start, len(ms[0].joints) / self.fps)
             target = lo + sec.energy * span
             for m, v in zip(ms, speeds[key], strict=True):
                 if m.hit_rate is None:
-                    score = beat_score(m.joints, self.fps, beats, draws=0).hit_rate if len(beats) else 0.0
-                    m.hit_rate = 0.0 if np.isnan(score) else score
+                    m.hit_rate = self._hit_rate(song, sec.start, m.joints)
                 m.score = m.hit_rate - self.settings.energy_weight * abs(v - target) / span
             ms.sort(key=lambda m: -m.score)
 
@@ -670,13 +727,41 @@ class Composer:
                     progress: Progress | None = None) -> int:
         """Regenerate every member's frames within one bar of each section boundary (in place)."""
         jobs: list[tuple[FillJob, int, int]] = []
+        boundary: list[int] = []
         fixed = self._fixed_any
         frozen = None if fixed is None or not fixed.any() else (lambda idx: fixed[idx])  # moves come back exact
         for i in range(1, len(spans)):
             gap = self.gap(song, spans, i)
             for m, (job, lo) in enumerate(self._boundary_jobs(drafts, gap, plan.sections[i].prompt, frozen)):
                 jobs.append((job, lo, m))
-        distinct = self._fill_into(drafts, jobs, self.settings.seed * 7919 + 2, progress)
+                boundary.append(i)
+        unfilled = [copy.deepcopy(job) for job, _, _ in jobs] if self.settings.transition_candidates > 1 else []
+        seed = self.settings.seed * 7919 + 2
+        distinct = self._fill_into(drafts, jobs, seed, progress)
+        if self.settings.beat_sync and unfilled:
+            t0 = time.perf_counter()
+            fits = [self._transition_fit(song, spans, drafts[m], i)
+                    for (_, _, m), i in zip(jobs, boundary, strict=True)]
+            self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
+            for attempt in range(1, self.settings.transition_candidates):
+                redo = [k for k, fit in enumerate(fits) if fit[0] < self.settings.beat_target]
+                if not redo:
+                    break
+                kept = {k: self._span_frames(drafts[jobs[k][2]], self.warp_span(song, spans, boundary[k]))
+                        for k in redo}
+                again = [(copy.deepcopy(unfilled[k]), jobs[k][1], jobs[k][2]) for k in redo]
+                resample = (lambda _what, done, total: progress("transitions, sampled again", done, total)) \
+                    if progress else None
+                distinct += self._fill_into(drafts, again, seed + 101 * attempt, resample)
+                t0 = time.perf_counter()
+                for k in redo:
+                    m, i = jobs[k][2], boundary[k]
+                    fit = self._transition_fit(song, spans, drafts[m], i)
+                    if fit[0] > fits[k][0] and fit[1] <= fits[k][1]:
+                        fits[k] = fit
+                    else:  # the first sample lands more on the beat (or has fewer defects): put it back
+                        self._put_span(drafts[m], self.warp_span(song, spans, i), kept[k])
+                self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
         if self.settings.beat_sync:
             t0 = time.perf_counter()
             for i in range(1, len(spans)):
@@ -686,7 +771,27 @@ class Composer:
             self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
         return distinct
 
-    _RATES = ((0.8, 1.25), (0.9, 1.1), (1.0, 1.0))  # a transition's warp bounds, narrowed when they do harm
+    def _transition_fit(self, song: Song, spans: list[tuple[int, int]], d: _Draft, i: int) -> tuple[float, int]:
+        """(hit rate, defects) of a member's frames around boundary i once warped onto the beat by themselves."""
+        lo, hi = self.warp_span(song, spans, i)
+        lo, hi = max(0, lo), min(len(d.joints), hi)
+        if hi - lo < 3:
+            return 1.0, 0
+        joints = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
+        warped = self._on_beat_clean(song, lo / self.fps, joints, d.contacts[lo:hi])[1][0]
+        beats, _ = _beats_rel(song, lo / self.fps, (hi - lo) / self.fps)
+        hit = beat_score(warped, self.fps, beats, draws=0).hit_rate if len(beats) else 1.0
+        return (1.0 if np.isnan(hit) else float(hit)), _defects(warped, self.fps)
+
+    @staticmethod
+    def _span_frames(d: _Draft, span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = span
+        return d.joints[lo:hi].copy(), d.contacts[lo:hi].copy()
+
+    @staticmethod
+    def _put_span(d: _Draft, span: tuple[int, int], frames: tuple[np.ndarray, np.ndarray]) -> None:
+        lo, hi = span
+        d.joints[lo:hi], d.contacts[lo:hi] = frames
 
     def _warp_spans(self, song: Song, drafts: list[_Draft], spans: list[tuple[int, int]]) -> None:
         """Time-warp each member's frames spans[m] = [lo, hi) onto the beat grid, both ends fixed (in place).
@@ -703,20 +808,16 @@ class Composer:
                 joints = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
                 pinned[m] = (lo, hi, joints, _defects(joints, self.fps))
 
-        def warp(m: int, narrowest: int) -> tuple[int, tuple[np.ndarray, np.ndarray]]:
+        def warp(m: int, narrowest: int) -> tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
             lo, hi, joints, had = pinned[m]
-            for k in range(narrowest, len(self._RATES)):  # the identity (last) never adds a defect
-                out = self._on_beat(song, lo / self.fps, joints, drafts[m].contacts[lo:hi], self._RATES[k])
-                if _defects(out[0], self.fps) <= had:
-                    break
-            return k, out
+            return self._on_beat_clean(song, lo / self.fps, joints, drafts[m].contacts[lo:hi], narrowest, had)
 
         level = {m: warp(m, 0) for m in pinned}
         for narrowest in range(1, len(self._RATES)):
             if self._keeps_clearance(drafts, {m: (pinned[m][0], v[1][0]) for m, v in level.items()}):
                 break
             level = {m: v if v[0] >= narrowest else warp(m, narrowest) for m, v in level.items()}
-        for m, (_, (joints, contacts)) in level.items():
+        for m, (_, (joints, contacts, _)) in level.items():
             lo, hi = pinned[m][:2]
             drafts[m].joints[lo:hi], drafts[m].contacts[lo:hi] = joints, contacts
 

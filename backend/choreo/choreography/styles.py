@@ -52,54 +52,61 @@ def _style(name: str, description: str, **moves: tuple[str, str]) -> Style:
 
 
 STYLES: dict[str, Style] = {s.name: s for s in (
+    # Each description was chosen by how fast the shipped model dances it (bench/bench_style_vigour.py; the
+    # numbers in bench/style_vigour.json, mean joint speed of 8-s material): calm kinds from the slow words, the
+    # chorus and dance break from the fastest, so that the dance's energy follows the song's. The intensity
+    # words change nothing measurable; the movement words do (salsa 0.38-0.41 m/s, charleston 0.19-0.31,
+    # modern arms 0.39-0.58, turns 0.57-0.69, jetes 0.67-1.10).
     _style(
-        "kpop", "K-pop idol group: modern-dance arms on the verses, salsa steps and spins in the chorus",
+        "kpop", "K-pop idol group: modern-dance arms on the verses, arabesques and raised legs in the chorus, "
+        "jetes and pirouettes in the dance break",
         intro=("dance - arms held high, upper body rotation", "dance - arms held high, upper body rotation"),
-        verse=("dance - expressive arms, sideways steps", "dance - sideways steps, turn step, folding arms"),
-        pre_chorus=("dance - expressive arms, turn step", "dance - sideways steps, pirouette"),
-        chorus=("salsa dance with quick steps and spins", "salsa dance with quick steps and spins"),
-        bridge=("dance - expressive arms, bending back", "dance - sideways arabesque, turn step"),
-        dance_break=("dance - small jetes, pirouettes, jete", "dance - small jetes, pirouettes, jete"),
+        verse=("dance - folding arms, upper body rotation", "dance - expressive arms, bending back"),
+        pre_chorus=("dance - expressive arms, bending back", "dance - expressive arms, sideways steps"),
+        chorus=("dance - retire derriere, attitude/arabesque", "dance - retire derriere, attitude/arabesque"),
+        bridge=("dance - arms held high, bending back", "dance - expressive arms, sideways steps"),
+        dance_break=("dance - cartwheel-like start, pirouettes, jete",
+                     "dance - cartwheel-like start, pirouettes, jete"),
         outro=("dance - arms held high, pointe tendue a terre", "dance - arms held high, pointe tendue a terre"),
     ),
     _style(
-        "hiphop", "hip-hop: grounded bouncing charleston steps and quick salsa footwork",
+        "hiphop", "hip-hop: grounded bouncing charleston steps, quick salsa footwork and spins in the chorus",
         intro=("charleston, swinging arms", "charleston, swinging arms"),
-        verse=("charleston side by side", "charleston with quick kicks"),
-        pre_chorus=("salsa dance, quick steps", "salsa dance with quick steps and spins"),
-        chorus=("xtra fancy charleston with quick kicks", "xtra fancy charleston with quick kicks"),
+        verse=("charleston side by side", "xtra fancy charleston with quick kicks"),
+        pre_chorus=("charleston with quick kicks", "xtra fancy charleston with quick kicks"),
+        chorus=("salsa dance with quick steps and spins", "salsa dance with quick steps and spins"),
         bridge=("charleston, swinging arms", "salsa dance, quick steps"),
         dance_break=("salsa dance with quick steps and spins", "salsa dance with quick steps and spins"),
         outro=("charleston, swinging arms", "charleston, swinging arms"),
     ),
     _style(
-        "girl-crush", "girl-crush: strong sharp arms, turns and spins, no softness",
+        "girl-crush", "girl-crush: strong sharp arms, turns and spins, jetes in the dance break, no softness",
         intro=("dance - folding arms, upper body rotation", "dance - folding arms, upper body rotation"),
-        verse=("dance - folding arms, sideways steps", "dance - folding arms, turn step, pirouette"),
-        pre_chorus=("dance - turn step, folding arms", "salsa dance with quick steps and spins"),
-        chorus=("salsa dance with quick steps and spins", "salsa dance with quick steps and spins"),
-        bridge=("dance - bending back, folding arms", "dance - shifted-axis pirouette, turn"),
+        verse=("dance - bending back, folding arms", "dance - folding arms, sideways steps"),
+        pre_chorus=("dance - turn step, folding arms", "dance - folding arms, turn step, pirouette"),
+        chorus=("dance - shifted-axis pirouette, turn", "dance - shifted-axis pirouette, turn"),
+        bridge=("dance - bending back, folding arms", "dance - sideways steps, turn step, pirouette"),
         dance_break=("dance - jete en tourant, pirouettes", "dance - jete en tourant, pirouettes"),
         outro=("dance - folding arms, upper body rotation", "dance - folding arms, upper body rotation"),
     ),
     _style(
-        "cute", "cute: light bouncy charleston and small jumps",
+        "cute", "cute: light bouncy charleston steps, small jumps (jetes) in the chorus",
         intro=("charleston, small steps", "charleston, small steps"),
         verse=("charleston side by side", "charleston with small jumps"),
-        pre_chorus=("dance - small jetes, sideways steps", "dance - small jetes, glissade"),
-        chorus=("charleston with small jumps and swinging arms", "charleston with small jumps and swinging arms"),
-        bridge=("dance - expressive arms, sideways steps", "dance - small jetes, pirouette"),
-        dance_break=("xtra fancy charleston", "xtra fancy charleston"),
+        pre_chorus=("charleston with small jumps and swinging arms", "dance - expressive arms, sideways steps"),
+        chorus=("dance - small jetes, glissade", "dance - small jetes, glissade"),
+        bridge=("charleston, small steps", "dance - small jetes, pirouette"),
+        dance_break=("dance - small jetes, pirouettes, jete", "dance - small jetes, pirouettes, jete"),
         outro=("charleston, small steps", "charleston, small steps"),
     ),
     _style(
-        "ballad", "ballad: slow modern dance, expressive arms, arabesques and turns",
+        "ballad", "ballad: slow modern dance, expressive arms, arabesques and turns, leaps in the chorus",
         intro=("dance - expressive arms, upper body rotation", "dance - expressive arms, upper body rotation"),
-        verse=("dance - expressive arms, bending back", "dance - sideways arabesque, folding arms"),
-        pre_chorus=("dance - attitude/arabesque, turn", "dance - sideways arabesque, turn step"),
-        chorus=("dance - expressive arms, pirouette", "dance - expressive arms, pirouette"),
-        bridge=("dance - arms held high, bending back", "dance - rond de jambe in the air, turn"),
-        dance_break=("dance - attitude/arabesque, jete en tourant", "dance - attitude/arabesque, jete en tourant"),
+        verse=("dance - sideways arabesque, folding arms", "dance - expressive arms, turn step"),
+        pre_chorus=("dance - expressive arms, pirouette", "dance - attitude/arabesque, turn"),
+        chorus=("dance - attitude/arabesque, jete en tourant", "dance - attitude/arabesque, jete en tourant"),
+        bridge=("dance - arms held high, bending back", "dance - expressive arms, pirouette"),
+        dance_break=("dance - rond de jambe in the air, turn", "dance - rond de jambe in the air, turn"),
         outro=("dance - expressive arms, pointe tendue a terre", "dance - expressive arms, pointe tendue a terre"),
     ),
 )}
@@ -127,7 +134,7 @@ def level(kind: str, energy: float) -> str:
 
 def section_prompt(style: str, kind: str, energy: float, user_prompt: str | None = None) -> str:
     """The default prompt of a section: the style's description (or `user_prompt`, when given, in its place)
-    followed by the kind's intensity words, e.g. "salsa dance with quick steps and spins, big energetic moves"
+    followed by the kind's intensity words, e.g. "dance - jete en tourant, pirouettes, big energetic moves"
     or, with user_prompt "a person dances salsa", "a person dances salsa, big energetic moves"."""
     if kind not in KINDS:
         raise ChoreoError(f"unknown section kind {kind!r}; valid kinds: {', '.join(KINDS)}")
