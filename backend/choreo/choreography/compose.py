@@ -254,6 +254,7 @@ class Composer:
         self._fixed_any: np.ndarray | None = None  # [T] any member's point-move frames
         self._tempo = 120.0  # the song's, set with the placements
         self._plan_sections: list[SectionPlan] = []
+        self._warps: dict[bytes, tuple] = {}  # _on_beat_clean's results within one song's composing
 
     # ---- sampling --------------------------------------------------------------------------------
     def _fill(self, jobs: list[FillJob], seed: int, what: str, progress: Progress | None,
@@ -411,11 +412,16 @@ class Composer:
         flick to the `had` ones (default: the unwarped frames'): a warp speeding a fast turn up by 1.25x can make
         it instant, and the clean-up would then generate it again off the beat. Returns (bounds index, result)."""
         had = _defects(joints, self.fps) if had is None else had
-        for k in range(narrowest, len(self._RATES)):  # the identity (last) never adds a defect
-            out = self._on_beat(song, start, joints, contacts, self._RATES[k])
-            if _defects(out[0], self.fps) <= had:
-                break
-        return k, out
+        # The same frames are warped twice around a boundary (to judge a transition, then to place it): once.
+        key = hashlib.sha1(np.float64(start).tobytes() + joints.tobytes() + contacts.tobytes()
+                           + bytes([narrowest, min(had, 255)])).digest()
+        if key not in self._warps:
+            for k in range(narrowest, len(self._RATES)):  # the identity (last) never adds a defect
+                out = self._on_beat(song, start, joints, contacts, self._RATES[k])
+                if _defects(out[0], self.fps) <= had:
+                    break
+            self._warps[key] = (k, out)
+        return self._warps[key]
 
     def _rewarp(self, song: Song, start: float, joints: np.ndarray, contacts: np.ndarray, changed: np.ndarray,
                 allowed: np.ndarray, keep_defects_out: bool = True) -> None:
@@ -726,6 +732,7 @@ class Composer:
     def transitions(self, song: Song, plan: Plan, spans: list[tuple[int, int]], drafts: list[_Draft],
                     progress: Progress | None = None) -> int:
         """Regenerate every member's frames within one bar of each section boundary (in place)."""
+        self._warps = {}
         jobs: list[tuple[FillJob, int, int]] = []
         boundary: list[int] = []
         fixed = self._fixed_any
@@ -769,6 +776,7 @@ class Composer:
                 lo, hi = self.warp_span(song, spans, i)
                 self._warp_spans(song, drafts, [_free_span(d.fixed, lo, hi, g0) for d in drafts])
             self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
+        self._warps = {}
         return distinct
 
     def _transition_fit(self, song: Song, spans: list[tuple[int, int]], d: _Draft, i: int) -> tuple[float, int]:
@@ -842,6 +850,7 @@ class Composer:
         """The whole song danced; `moves` (name -> Move) holds the point moves the plan places."""
         t0 = time.perf_counter()
         self.timings = {}
+        self._warps = {}
         spans = section_frames(song, plan, self.fps)
         self._set_points(song, plan, spans, moves)
         self._fixed_any = None
