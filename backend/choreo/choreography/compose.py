@@ -81,8 +81,9 @@ class ComposeSettings:
     # songs, 5 members, seeds 0-3: beat hit rate 71.4 vs 71.5 %, the same pops and seams; docs/EVALUATION.md).
     transition_steps: int | None = 6
     # Samples per member and boundary: a transition whose frames, warped onto the beat, land fewer than
-    # `beat_target` of their kinematic beats is sampled again and the better of the two kept.
+    # `transition_target` of their kinematic beats is sampled again and the better of the two kept.
     transition_candidates: int = 2
+    transition_target: float = 0.75
     guidance: float | None = None
     seed: int = 0
 
@@ -751,7 +752,7 @@ class Composer:
                     for (_, _, m), i in zip(jobs, boundary, strict=True)]
             self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
             for attempt in range(1, self.settings.transition_candidates):
-                redo = [k for k, fit in enumerate(fits) if fit[0] < self.settings.beat_target]
+                redo = [k for k, fit in enumerate(fits) if fit[0] < self.settings.transition_target]
                 if not redo:
                     break
                 kept = {k: self._span_frames(drafts[jobs[k][2]], self.warp_span(song, spans, boundary[k]))
