@@ -255,7 +255,7 @@ class Composer:
         self._fixed_any: np.ndarray | None = None  # [T] any member's point-move frames
         self._tempo = 120.0  # the song's, set with the placements
         self._plan_sections: list[SectionPlan] = []
-        self._warps: dict[bytes, tuple] = {}  # _on_beat_clean's results within one song's composing
+        self._warps: dict[bytes, tuple] | None = None  # _on_beat_clean's results while transitions() runs
 
     # ---- sampling --------------------------------------------------------------------------------
     def _fill(self, jobs: list[FillJob], seed: int, what: str, progress: Progress | None,
@@ -413,16 +413,20 @@ class Composer:
         flick to the `had` ones (default: the unwarped frames'): a warp speeding a fast turn up by 1.25x can make
         it instant, and the clean-up would then generate it again off the beat. Returns (bounds index, result)."""
         had = _defects(joints, self.fps) if had is None else had
-        # The same frames are warped twice around a boundary (to judge a transition, then to place it): once.
-        key = hashlib.sha1(np.float64(start).tobytes() + joints.tobytes() + contacts.tobytes()
-                           + bytes([narrowest, min(had, 255)])).digest()
-        if key not in self._warps:
-            for k in range(narrowest, len(self._RATES)):  # the identity (last) never adds a defect
-                out = self._on_beat(song, start, joints, contacts, self._RATES[k])
-                if _defects(out[0], self.fps) <= had:
-                    break
+        # In transitions() the same frames are warped twice (to judge a transition, then to place it): once.
+        key = None
+        if self._warps is not None:
+            key = hashlib.sha1(np.float64(start).tobytes() + joints.tobytes() + contacts.tobytes()
+                               + bytes([narrowest, min(had, 255)])).digest()
+            if key in self._warps:
+                return self._warps[key]
+        for k in range(narrowest, len(self._RATES)):  # the identity (last) never adds a defect
+            out = self._on_beat(song, start, joints, contacts, self._RATES[k])
+            if _defects(out[0], self.fps) <= had:
+                break
+        if key is not None:
             self._warps[key] = (k, out)
-        return self._warps[key]
+        return k, out
 
     def _rewarp(self, song: Song, start: float, joints: np.ndarray, contacts: np.ndarray, changed: np.ndarray,
                 allowed: np.ndarray, keep_defects_out: bool = True) -> None:
@@ -734,6 +738,13 @@ class Composer:
                     progress: Progress | None = None) -> int:
         """Regenerate every member's frames within one bar of each section boundary (in place)."""
         self._warps = {}
+        try:
+            return self._transitions(song, plan, spans, drafts, progress)
+        finally:
+            self._warps = None
+
+    def _transitions(self, song: Song, plan: Plan, spans: list[tuple[int, int]], drafts: list[_Draft],
+                     progress: Progress | None) -> int:
         jobs: list[tuple[FillJob, int, int]] = []
         boundary: list[int] = []
         fixed = self._fixed_any
@@ -758,9 +769,9 @@ class Composer:
                 kept = {k: self._span_frames(drafts[jobs[k][2]], self.warp_span(song, spans, boundary[k]))
                         for k in redo}
                 again = [(copy.deepcopy(unfilled[k]), jobs[k][1], jobs[k][2]) for k in redo]
-                resample = (lambda _what, done, total: progress("transitions, sampled again", done, total)) \
+                again_progress = (lambda _what, done, total: progress("transitions, sampled again", done, total)) \
                     if progress else None
-                distinct += self._fill_into(drafts, again, seed + 101 * attempt, resample)
+                distinct += self._fill_into(drafts, again, seed + 101 * attempt, again_progress)
                 t0 = time.perf_counter()
                 for k in redo:
                     m, i = jobs[k][2], boundary[k]
@@ -777,7 +788,6 @@ class Composer:
                 lo, hi = self.warp_span(song, spans, i)
                 self._warp_spans(song, drafts, [_free_span(d.fixed, lo, hi, g0) for d in drafts])
             self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
-        self._warps = {}
         return distinct
 
     def _transition_fit(self, song: Song, spans: list[tuple[int, int]], d: _Draft, i: int) -> tuple[float, int]:
@@ -851,7 +861,6 @@ class Composer:
         """The whole song danced; `moves` (name -> Move) holds the point moves the plan places."""
         t0 = time.perf_counter()
         self.timings = {}
-        self._warps = {}
         spans = section_frames(song, plan, self.fps)
         self._set_points(song, plan, spans, moves)
         self._fixed_any = None
