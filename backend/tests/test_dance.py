@@ -327,5 +327,5 @@ def test_transition_warps_that_bring_two_walkers_closer_than_the_clearance_are_r
     drafts = [_Draft(a, np.zeros((41, 4))), _Draft(b, np.zeros((41, 4)))]
     early = b.copy()
     early[:, :, 2] += 0.8
-    assert not Composer._keeps_clearance(drafts, {0: (0, a), 1: (0, early)})
-    assert Composer._keeps_clearance(drafts, {0: (0, a), 1: (0, b)})
+    assert not Composer._keeps_clearance([d.joints for d in drafts], {0: (0, a), 1: (0, early)})
+    assert Composer._keeps_clearance([d.joints for d in drafts], {0: (0, a), 1: (0, b)})

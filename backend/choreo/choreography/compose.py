@@ -833,7 +833,8 @@ class Composer:
 
         level = {m: warp(m, 0) for m in pinned}
         for narrowest in range(1, len(self._RATES)):
-            if self._keeps_clearance(drafts, {m: (pinned[m][0], v[1][0]) for m, v in level.items()}):
+            warped = {m: (pinned[m][0], v[1][0]) for m, v in level.items()}
+            if self._keeps_clearance([d.joints for d in drafts], warped):
                 break
             level = {m: v if v[0] >= narrowest else warp(m, narrowest) for m, v in level.items()}
         for m, (_, (joints, contacts, _)) in level.items():
@@ -841,15 +842,15 @@ class Composer:
             drafts[m].joints[lo:hi], drafts[m].contacts[lo:hi] = joints, contacts
 
     @staticmethod
-    def _keeps_clearance(drafts: list[_Draft], warped: dict[int, tuple[int, np.ndarray]]) -> bool:
-        """Whether members' warped spans (member -> (first frame, warped joints)) keep every two pelvises
-        MIN_CLEARANCE apart wherever the drafts (unwarped) did."""
-        if len(drafts) < 2 or not warped:
+    def _keeps_clearance(members: list[np.ndarray], changed: dict[int, tuple[int, np.ndarray]]) -> bool:
+        """Whether members' changed spans (member -> (first frame, new joints)) keep every two pelvises
+        MIN_CLEARANCE apart wherever the members' joints [T,22,3] (unchanged) did."""
+        if len(members) < 2 or not changed:
             return True
-        lo, hi = min(a for a, _ in warped.values()), max(a + len(j) for a, j in warped.values())
-        before = np.stack([d.joints[lo:hi, 0, :] for d in drafts], axis=1)
+        lo, hi = min(a for a, _ in changed.values()), max(a + len(j) for a, j in changed.values())
+        before = np.stack([joints[lo:hi, 0, :] for joints in members], axis=1)
         after = before.copy()
-        for m, (a, joints) in warped.items():
+        for m, (a, joints) in changed.items():
             after[a - lo : a - lo + len(joints), m] = joints[:, 0]
         near_before = min_pairwise_distance(before[..., [0, 2]])
         near_after = min_pairwise_distance(after[..., [0, 2]])
@@ -1018,7 +1019,10 @@ class Composer:
                 # The pieces `_finish` pinned (a transition's frames lie in one piece) pinned again where they changed.
                 pinned = _pin_pieces(job.joints, job.contacts, drafts[m].fixed, cuts, changed)
                 self._rewarp(song, 0.0, pinned, job.contacts, changed, editable & ~drafts[m].fixed)
-                if _defects(pinned, self.fps) < _defects(old, self.fps):  # never worse than it was
+                # Never worse than it was: fewer defects, and the repaired root no closer to another member than
+                # the clearance where it was not (a repaired dance-break start came within 0.4997 m).
+                if (_defects(pinned, self.fps) < _defects(old, self.fps)
+                        and self._keeps_clearance(members, {m: (0, pinned)})):
                     members[m] = pinned
                     drafts[m].contacts = job.contacts
         self.timings["clean-up"] = time.perf_counter() - t0
