@@ -1003,17 +1003,22 @@ class Composer:
         section_of = np.minimum(np.searchsorted([b for _, b in spans], np.arange(len(editable)), side="right"),
                                 len(spans) - 1)
         texts = [plan.sections[int(k)].prompt for k in section_of]
-        jobs, owners = [], []
-        for m, (joints, d) in enumerate(zip(members, drafts, strict=True)):
-            job = FillJob(joints, np.ones(len(joints), bool), plan.sections[0].prompt, contacts=d.contacts.copy(),
-                          frozen=d.fixed.copy(), frame_texts=texts)
-            job.written[:] = editable & ~d.fixed
-            if defect_zone(job, self.fps, REPAIR_HALF, JUMP_METRES).any():
-                jobs.append(job)
-                owners.append(m)
-        if jobs:
+        todo = list(range(len(members)))
+        for attempt in range(2):  # a repair refused for the clearance is tried once more, from another draw
+            jobs, owners = [], []
+            for m in todo:
+                d = drafts[m]
+                job = FillJob(members[m], np.ones(len(members[m]), bool), plan.sections[0].prompt,
+                              contacts=d.contacts.copy(), frozen=d.fixed.copy(), frame_texts=texts)
+                job.written[:] = editable & ~d.fixed
+                if defect_zone(job, self.fps, REPAIR_HALF, JUMP_METRES).any():
+                    jobs.append(job)
+                    owners.append(m)
+            if not jobs:
+                break
             before = [job.joints.copy() for job in jobs]
-            self._fill(jobs, self.settings.seed * 7919 + 4, "repair", progress)
+            self._fill(jobs, self.settings.seed * 7919 + 4 + 97 * attempt, "repair", progress)
+            todo = []
             for m, job, old in zip(owners, jobs, before, strict=True):
                 changed = np.abs(job.joints - old).max(axis=(1, 2)) > 1e-9
                 # The pieces `_finish` pinned (a transition's frames lie in one piece) pinned again where they changed.
@@ -1021,10 +1026,13 @@ class Composer:
                 self._rewarp(song, 0.0, pinned, job.contacts, changed, editable & ~drafts[m].fixed)
                 # Never worse than it was: fewer defects, and the repaired root no closer to another member than
                 # the clearance where it was not (a repaired dance-break start came within 0.4997 m).
-                if (_defects(pinned, self.fps) < _defects(old, self.fps)
-                        and self._keeps_clearance(members, {m: (0, pinned)})):
+                if _defects(pinned, self.fps) >= _defects(old, self.fps):
+                    continue
+                if self._keeps_clearance(members, {m: (0, pinned)}):
                     members[m] = pinned
                     drafts[m].contacts = job.contacts
+                else:
+                    todo.append(m)
         self.timings["clean-up"] = time.perf_counter() - t0
         return members
 
