@@ -1,6 +1,7 @@
 """How vigorously the shipped model dances each prompt of the dance styles: the mean joint speed (m/s) of
 material sampled as `choreo dance` samples it (no frame given, the root held by the composer's
-`material_root_weight`), over several samples per prompt. A style's energy only follows the song when its big
+`material_root_weight`), over several samples per prompt, and the share of its kinematic beats the beat warp
+puts on the demo song's 132-bpm beats (faster words land fewer). A style's energy only follows the song when its big
 sections' prompts are danced faster than its calm ones, and the model's speed comes from its movement words, not
 from the intensity words (measured: "small relaxed steps" vs "fast powerful moves" after the same movement words
 differ by less than the sample spread), so each style table is checked against these numbers
