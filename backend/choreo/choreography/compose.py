@@ -301,11 +301,8 @@ class Composer:
         self._fill(jobs, seed, "material", None, repairs=0)
         out = []
         for job in jobs:
-            hit = None
-            if song is not None:
-                m = self._material(song, start, job)
-                beats, _ = _beats_rel(song, start, frames / self.fps)
-                hit = beat_score(m.joints, self.fps, beats, draws=0).hit_rate
+            hit = None if song is None else self._hit_rate(song, start, self._material(song, start, job).joints,
+                                                           empty=np.nan)
             out.append((_mean_speed(job.joints, self.fps), hit))
         return out
 
@@ -541,11 +538,12 @@ class Composer:
             made.append((key, out[key][-1]))
         self._repair_warped(song, plan, made, self.settings.seed * 7919 + 6, progress)
 
-    def _hit_rate(self, song: Song, start: float, joints: np.ndarray) -> float:
-        """Share of the motion's kinematic beats on the song's beats (frame 0 at `start` s; 0 with none)."""
+    def _hit_rate(self, song: Song, start: float, joints: np.ndarray, empty: float = 0.0) -> float:
+        """Share of the motion's kinematic beats on the song's beats (frame 0 at `start` s); `empty` where there is
+        nothing to score (no kinematic beat, or no music beat)."""
         beats, _ = _beats_rel(song, start, len(joints) / self.fps)
-        score = beat_score(joints, self.fps, beats, draws=0).hit_rate if len(beats) else 0.0
-        return 0.0 if np.isnan(score) else float(score)
+        score = beat_score(joints, self.fps, beats, draws=0).hit_rate if len(beats) else empty
+        return empty if np.isnan(score) else float(score)
 
     def _rank(self, song: Song, plan: Plan, out: dict[int, list[Material]]) -> None:
         speeds = {k: [_mean_speed(m.joints, self.fps) for m in ms] for k, ms in out.items()}
@@ -754,10 +752,11 @@ class Composer:
             for m, (job, lo) in enumerate(self._boundary_jobs(drafts, gap, plan.sections[i].prompt, frozen)):
                 jobs.append((job, lo, m))
                 boundary.append(i)
-        unfilled = [copy.deepcopy(job) for job, _, _ in jobs] if self.settings.transition_candidates > 1 else []
+        resampling = self.settings.beat_sync and self.settings.transition_candidates > 1
+        unfilled = [copy.deepcopy(job) for job, _, _ in jobs] if resampling else []  # to sample again from
         seed = self.settings.seed * 7919 + 2
         distinct = self._fill_into(drafts, jobs, seed, progress)
-        if self.settings.beat_sync and unfilled:
+        if unfilled:
             t0 = time.perf_counter()
             fits = [self._transition_fit(song, spans, drafts[m], i)
                     for (_, _, m), i in zip(jobs, boundary, strict=True)]
@@ -798,9 +797,7 @@ class Composer:
             return 1.0, 0
         joints = _lock_outside(d.joints[lo:hi], d.contacts[lo:hi], d.fixed[lo:hi])
         warped = self._on_beat_clean(song, lo / self.fps, joints, d.contacts[lo:hi])[1][0]
-        beats, _ = _beats_rel(song, lo / self.fps, (hi - lo) / self.fps)
-        hit = beat_score(warped, self.fps, beats, draws=0).hit_rate if len(beats) else 1.0
-        return (1.0 if np.isnan(hit) else float(hit)), _defects(warped, self.fps)
+        return self._hit_rate(song, lo / self.fps, warped, empty=1.0), _defects(warped, self.fps)
 
     @staticmethod
     def _span_frames(d: _Draft, span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
