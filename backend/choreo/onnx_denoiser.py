@@ -101,6 +101,11 @@ def free_cores() -> int:
     return max(1, min(cores, int(cores - load + 0.5)))
 
 
+# Windows per onnxruntime run: a song's batches of 40-90 windows ran 1.15x slower per window than runs of 8 (their
+# activations no longer fit the caches; docs/BENCHMARKS.md), so larger batches are run 8 at a time.
+MAX_BATCH = 8
+
+
 class OnnxDenoiser:
     """An onnxruntime session with the Denoiser call signature (numpy arrays in and out).
     threads: intra-op threads (default: `free_cores()` when the session is made)."""
@@ -139,11 +144,18 @@ class OnnxDenoiser:
 
     def __call__(self, x: np.ndarray, timesteps: np.ndarray, text_emb: np.ndarray, uncond: np.ndarray
                  ) -> np.ndarray:
-        feeds = {
-            "x": np.ascontiguousarray(x, dtype=np.float32),
-            "timesteps": np.ascontiguousarray(timesteps, dtype=np.int64),
-            "text_emb": np.ascontiguousarray(text_emb, dtype=np.float32),
-            "uncond": np.ascontiguousarray(uncond, dtype=bool),
-        }
-        (out,) = self.session.run(["x0"], feeds)
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        timesteps = np.ascontiguousarray(timesteps, dtype=np.int64)
+        text_emb = np.ascontiguousarray(text_emb, dtype=np.float32)
+        uncond = np.ascontiguousarray(uncond, dtype=bool)
+        if len(x) <= MAX_BATCH:
+            return self._run(x, timesteps, text_emb, uncond)
+        out = np.empty_like(x)
+        for a in range(0, len(x), MAX_BATCH):
+            b = slice(a, a + MAX_BATCH)
+            out[b] = self._run(x[b], timesteps[b], text_emb[b], uncond[b])
+        return out
+
+    def _run(self, x: np.ndarray, timesteps: np.ndarray, text_emb: np.ndarray, uncond: np.ndarray) -> np.ndarray:
+        (out,) = self.session.run(["x0"], {"x": x, "timesteps": timesteps, "text_emb": text_emb, "uncond": uncond})
         return out

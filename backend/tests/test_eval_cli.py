@@ -103,7 +103,6 @@ def test_bad_paths_and_files_exit_2_with_one_line(tmp_path, files, capsys):
     assert "missing.wav" in capsys.readouterr().err
 
 
-@pytest.mark.slow  # librosa's numba JIT on first use
 def test_music_adds_bas_rows(tmp_path, files, capsys):
     soundfile = pytest.importorskip("soundfile")
     from test_metrics_music import click_track

@@ -26,7 +26,6 @@ def test_regress_tempo_from_beat_times():
     assert np.isnan(regress_tempo(np.array([1.0])))
 
 
-@pytest.mark.slow  # librosa's numba JIT: about 10-40 s on first use in a process
 def test_click_track_beats_and_tempo(tmp_path):
     beats = beat_times(click_track(tmp_path / "clicks.wav"))
     assert beats.tempo_bpm == pytest.approx(120.0, abs=0.5)  # not librosa's quantised 117.45

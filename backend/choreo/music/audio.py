@@ -59,7 +59,7 @@ def _read_soundfile(path: Path, rate: int, min_seconds: float, max_seconds: floa
         raise ChoreoError(f"{path}: audio file holds no samples")
     mono = data.mean(axis=1)
     if native != rate:
-        import soxr  # librosa's resampler; imported directly to skip librosa's start-up
+        import soxr  # high-quality resampling (what librosa uses)
 
         mono = soxr.resample(mono, native, rate, quality="HQ")
     return mono.astype(np.float32)

@@ -16,6 +16,7 @@ import numpy as np
 
 from choreo.music.audio import SAMPLE_RATE, load_audio
 from choreo.music.features import FPS
+from choreo.music.spectrum import autocorrelate
 
 MIN_BPM, MAX_BPM = 60.0, 200.0
 SUPPORT_RATIO = 0.35  # a beat stretch whose onset salience is below 35 % of the song's median has no pulse
@@ -85,11 +86,9 @@ def first_tempo(onset: np.ndarray, fps: int = FPS) -> float:
     librosa's log-normal prior (120 BPM, one octave); the tracker then follows the onsets and the
     slope of its beats gives the exact tempo. (One global autocorrelation: librosa's frame-wise
     tempogram gave the same first tempi at ten times the cost.)"""
-    import librosa
-
     x = onset - onset.mean()
     max_lag = int(round(60.0 / MIN_BPM * fps)) + 1
-    ac = librosa.autocorrelate(x, max_size=max_lag + 1)
+    ac = autocorrelate(x, max_size=max_lag + 1)
     lags = np.arange(1, len(ac))
     bpm = 60.0 * fps / lags
     prior = np.exp(-0.5 * (np.log2(bpm / 120.0)) ** 2)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from choreo.music import spectrum
 from choreo.music.audio import SAMPLE_RATE
 
 FPS = 100
@@ -24,7 +25,7 @@ class Features:
     """Frame-rate features (frame k is at time k / fps)."""
 
     fps: int
-    onset: np.ndarray  # [T] spectral flux of the log-mel spectrogram (librosa's onset strength)
+    onset: np.ndarray  # [T] spectral flux of the log-mel spectrogram (spectrum.onset_strength)
     onset_low: np.ndarray  # [T] same, below LOW_HZ
     chroma: np.ndarray  # [12, T]
     mfcc: np.ndarray  # [13, T]
@@ -39,20 +40,17 @@ class Features:
 
 
 def compute_features(samples: np.ndarray, rate: int = SAMPLE_RATE) -> Features:
-    import librosa
-
     hop = int(round(rate / FPS))
     # Silence before the first sample, so an attack at 0.0 s still rises out of something (dropped below).
     samples = np.concatenate([np.zeros(LEAD_FRAMES * hop, dtype=samples.dtype), samples])
-    power = np.abs(librosa.stft(samples, n_fft=N_FFT, hop_length=hop)) ** 2
-    mel = librosa.feature.melspectrogram(S=power, sr=rate, n_mels=N_MELS)
-    log_mel = librosa.power_to_db(mel, ref=np.max)
-    onset = librosa.onset.onset_strength(S=log_mel, sr=rate, hop_length=hop)
-    low = librosa.mel_frequencies(n_mels=N_MELS, fmax=rate / 2) < LOW_HZ
-    onset_low = librosa.onset.onset_strength(S=log_mel[low], sr=rate, hop_length=hop)
-    # tuning=0: songs are taken at A440 (estimating the tuning cost more than the rest of the analysis).
-    chroma = librosa.feature.chroma_stft(S=power, sr=rate, n_fft=N_FFT, hop_length=hop, tuning=0.0)
-    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=13)
+    power = spectrum.stft_power(samples, N_FFT, hop)
+    log_mel = spectrum.power_to_db(spectrum.mel_filters(rate, N_FFT, N_MELS) @ power)
+    onset = spectrum.onset_strength(log_mel, N_FFT, hop)
+    low = spectrum.mel_frequencies(N_MELS, fmax=rate / 2) < LOW_HZ
+    onset_low = spectrum.onset_strength(log_mel[low], N_FFT, hop)
+    # At A440: estimating the tuning cost more than the rest of the analysis.
+    chroma = spectrum.chroma(power, rate, N_FFT)
+    mfcc = spectrum.mfcc(log_mel, 13)
     rms = np.sqrt(power.sum(axis=0) * 2 / N_FFT ** 2)
     rms_db = 20 * np.log10(np.maximum(rms, 1e-5))
     cut = slice(LEAD_FRAMES, None)
