@@ -93,16 +93,22 @@ def forward_kinematics(
     return joints
 
 
-def _depth_levels() -> tuple[np.ndarray, ...]:
-    """Joints grouped by their distance from the root (parents always in an earlier group)."""
-    depth = [0] * NUM_JOINTS
-    for j in range(1, NUM_JOINTS):
-        depth[j] = depth[PARENTS[j]] + 1
-    return tuple(np.array([j for j in range(NUM_JOINTS) if depth[j] == d]) for d in range(1, max(depth) + 1))
-
-
 _PARENT_INDEX = np.array(PARENTS)
-_LEVELS = _depth_levels()  # 7 groups: a walk down the tree takes 7 vector steps, not 21
+
+
+def _root_paths() -> np.ndarray:
+    """[22, 21] 1 where bone k (joint k + 1 and its parent) lies on the way from the root to joint j."""
+    paths = np.zeros((NUM_JOINTS, NUM_JOINTS - 1))
+    for j in range(1, NUM_JOINTS):
+        k = j
+        while k:
+            paths[j, k - 1] = 1.0
+            k = PARENTS[k]
+    return paths
+
+
+_ROOT_PATHS = _root_paths()
+
 # Every bone of the chains once: its child joint, the joint before it in its chain, and whether it opens a chain
 # (HumanML3D's IK starts every chain, the arms too, from the root rotation).
 _IK_CHILD = np.array([c for chain in KINEMATIC_CHAINS for c in chain[1:]])
@@ -127,15 +133,12 @@ def inverse_kinematics(joints: np.ndarray, root_quat: np.ndarray) -> np.ndarray:
 
 
 def enforce_bone_lengths(joints: np.ndarray, lengths: np.ndarray = CANONICAL_BONE_LENGTHS) -> np.ndarray:
-    """Keep each bone's direction, set its length exactly: walks parents before children from the root."""
+    """Keep each bone's direction, set its length exactly: every joint is the root plus its chain's bones."""
     lengths = np.asarray(lengths)
     d = joints[..., 1:, :] - joints[..., _PARENT_INDEX[1:], :]
-    n = np.linalg.norm(d, axis=-1, keepdims=True)
+    n = np.sqrt(np.einsum("...c,...c->...", d, d))[..., None]
     step = np.where(n > 1e-9, d / np.maximum(n, 1e-12), RAW_OFFSETS[1:]) * lengths[1:, None]
-    out = joints.copy()
-    for level in _LEVELS:
-        out[..., level, :] = out[..., _PARENT_INDEX[level], :] + step[..., level - 1, :]
-    return out
+    return joints[..., :1, :] + np.matmul(_ROOT_PATHS, step)  # each joint: the root plus the bones leading to it
 
 
 def mirror_joints(joints: np.ndarray) -> np.ndarray:
