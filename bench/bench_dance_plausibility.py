@@ -5,11 +5,13 @@ dance`, beside the beat hit rate and the worst seam, on synthesized songs with t
     cd backend && ../.venv/bin/python ../bench/bench_dance_plausibility.py --minutes 1.5 --seeds 0 1 2 3
     cd backend && ../.venv/bin/python ../bench/bench_dance_plausibility.py --minutes 3 --seeds 0 1
     cd backend && ../.venv/bin/python ../bench/bench_dance_plausibility.py --style girl-crush --seeds 0 1
+    cd backend && ../.venv/bin/python ../bench/bench_dance_plausibility.py --set transition_steps=4  # any field
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import tempfile
 import time
@@ -28,25 +30,43 @@ from choreo.music.analyze import analyze
 from machine import machine_info
 
 
+def _setting(text: str) -> tuple[str, object]:
+    """"transition_steps=4" -> ("transition_steps", 4), typed as the ComposeSettings field's default."""
+    name, _, value = text.partition("=")
+    fields = {f.name: f for f in dataclasses.fields(ComposeSettings)}
+    if name not in fields or not value:
+        raise SystemExit(f"--set {text!r}: expected FIELD=VALUE with FIELD one of {', '.join(fields)}")
+    default = fields[name].default
+    if isinstance(default, bool):
+        return name, value.lower() in ("1", "true", "yes")
+    if default is None:  # int | None or float | None
+        return name, int(value) if value.lstrip("-").isdigit() else float(value)
+    return name, type(default)(value)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=1.5)
     ap.add_argument("--members", type=int, default=5)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     ap.add_argument("--style", default="kpop")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="a ComposeSettings field for every run, e.g. transition_steps=4 (repeatable)")
     ap.add_argument("--json")
     args = ap.parse_args()
+    overrides = dict(_setting(text) for text in args.set)
     gen = Generator(load_bundle(Path(__file__).resolve().parents[1] / "backend/choreo/default_model"))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         song = analyze(song_of(args.minutes, Path(tmp)))
         for seed in args.seeds:
-            comp = Composer(gen, ComposeSettings(seed=seed))
+            comp = Composer(gen, ComposeSettings(seed=seed, **overrides))
             t0 = time.perf_counter()
             ch = comp.compose(song, make_plan(song, members=args.members, style=args.style, seed=seed))
             seconds = time.perf_counter() - t0
             report = measure(ch)
-            row = {"seed": seed, "style": args.style, "minutes": round(song.duration / 60, 2), "members": args.members,
+            row = {"seed": seed, **overrides, "style": args.style, "minutes": round(song.duration / 60, 2),
+                   "members": args.members,
                    "pops_and_turns": sum(len(pops(j, ch.fps)) + len(instant_turns(j)) for j in ch.members),
                    "flicks": sum(len(flicks(j, JUMP_METRES)) for j in ch.members),
                    "largest_step_m": round(max(largest_joint_step(j) for j in ch.members), 3),

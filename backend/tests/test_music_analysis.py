@@ -156,3 +156,30 @@ def test_beat_tracker_keeps_silence_free_of_beats_and_follows_the_given_tempo():
     assert np.median(np.diff(found)) == 50
     # Told a tempo twice as fast, the tracker puts a beat between the pulses too (its spacing is the period).
     assert np.median(np.diff(dp_beats(onset, 100.0, 240.0))) == 25
+
+
+def test_a_dance_break_that_comes_back_is_danced_as_one_not_as_a_verse():
+    """A repeated section as loud as the chorus (here a dance break played twice) is a dance break; the quieter
+    repeated verse stays a verse. Before, every repeated label but the chorus was called a verse."""
+    structure = (("intro", 2), ("verse", 4), ("chorus", 8), ("dance-break", 4), ("verse", 4), ("chorus", 8),
+                 ("dance-break", 4), ("chorus", 8), ("outro", 2))
+    demo = synthesize(structure=structure, seed=3)
+    audio = Audio(soxr.resample(demo.samples, demo.rate, SAMPLE_RATE).astype(np.float32), SAMPLE_RATE, "two breaks")
+    song = analyze_audio(audio).song
+    for true in demo.truth["sections"]:
+        middle = 0.5 * (true["start"] + true["end"])
+        found = next(s for s in song.sections if s.start <= middle < s.end)
+        assert found.kind == true["kind"], (true, found)
+
+
+def test_kinds_by_repetition_position_and_energy():
+    from choreo.music.sections import assign_kinds
+
+    #        intro verse pre  chorus verse pre  chorus break chorus break chorus outro
+    labels = [0, 1, 2, 3, 1, 2, 3, 4, 3, 4, 3, 5]
+    energy = [0.2, 0.45, 0.5, 0.75, 0.45, 0.5, 0.75, 0.78, 0.75, 0.78, 0.75, 0.1]
+    kinds, _ = assign_kinds(labels, energy)  # the chorus closes the repeats: it stays the chorus
+    assert kinds == ["intro", "verse", "pre-chorus", "chorus", "verse", "pre-chorus", "chorus", "dance-break",
+                     "chorus", "dance-break", "chorus", "outro"]
+    quieter = [0.73 if lab == 4 else e for lab, e in zip(labels, energy, strict=True)]  # below the chorus
+    assert assign_kinds(labels, quieter)[0][7] == "verse"

@@ -83,11 +83,11 @@ STYLES: dict[str, Style] = {s.name: s for s in (
         "girl-crush", "girl-crush: strong sharp arms, turns and spins, jetes in the dance break, no softness",
         intro=("dance - folding arms, upper body rotation", "dance - folding arms, upper body rotation"),
         verse=("dance - bending back, folding arms", "dance - folding arms, sideways steps"),
-        pre_chorus=("dance - turn step, folding arms", "dance - folding arms, turn step, pirouette"),
+        pre_chorus=("dance - turn step, folding arms", "dance - turn step, folding arms"),
         chorus=("dance - shifted-axis pirouette, turn", "dance - shifted-axis pirouette, turn"),
         bridge=("dance - bending back, folding arms", "dance - sideways steps, turn step, pirouette"),
         dance_break=("dance - jete en tourant, pirouettes", "dance - jete en tourant, pirouettes"),
-        outro=("dance - folding arms, upper body rotation", "dance - folding arms, upper body rotation"),
+        outro=("dance - arms held high, upper body rotation", "dance - arms held high, upper body rotation"),
     ),
     _style(
         "cute", "cute: light bouncy charleston steps, small jumps (jetes) in the chorus",

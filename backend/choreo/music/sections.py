@@ -12,8 +12,10 @@
 4. Kinds, by repetition, position and energy: the chorus is the repeated label with the highest
    energy (a near tie, within LAST_REPEAT_BONUS, goes to the label that repeats last); unique sections
    at the start are the intro, at the end the outro; a repeated label that sits between another
-   repeated section and every chorus is the pre-chorus; other repeated labels are verses; a unique
-   section inside the song is a dance break when its energy is high, else a bridge.
+   repeated section and every chorus is the pre-chorus; another repeated label at least as loud as the
+   chorus (which won by closing the song's repeats) is a dance break that comes back; the other repeated
+   labels are verses; a unique section inside the song is a dance break when its energy is high, else a
+   bridge.
 5. Repair by repetition: two neighbours that together repeat another section are merged; a repeat one
    bar off its label's usual length has its end moved by that bar.
 """
@@ -210,6 +212,8 @@ def assign_kinds(labels: list[int], energy: list[float]) -> tuple[list[str], lis
             kinds[i], conf[i] = "outro", 0.8
         elif lab in pre:
             kinds[i], conf[i] = "pre-chorus", 0.7
+        elif count[lab] >= 2 and mean_e[lab] >= max(DANCE_BREAK_ENERGY, mean_e[chorus]):
+            kinds[i], conf[i] = "dance-break", 0.6
         elif count[lab] >= 2:
             kinds[i], conf[i] = "verse", 0.7
         elif chorus_at and i > chorus_at[0]:
