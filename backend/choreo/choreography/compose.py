@@ -26,7 +26,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -265,7 +266,6 @@ class Composer:
     def _fill(self, jobs: list[FillJob], seed: int, what: str, progress: Progress | None,
               repairs: int = REPAIR_PASSES) -> None:
         s = self.settings
-        t0 = time.perf_counter()
 
         def sample_rows(texts, values, weight, seed=None, progress=None):
             steps = s.steps
@@ -281,14 +281,23 @@ class Composer:
                 progress(what, done, total)
 
         # Pops, instant turns and flicks (a joint moving > 30 cm in one frame) are generated again everywhere.
-        if what == "repair":
-            repair(sample_rows, self.gen.bundle.normalizer.normalize, jobs, self.window,
-                   facing=self.gen.bundle.root_facing, seed=seed, passes=repairs, flick_metres=JUMP_METRES)
-        else:
-            fill(sample_rows, self.gen.bundle.normalizer.normalize, jobs, self.window,
-                 facing=self.gen.bundle.root_facing, seed=seed, progress=tick, repairs=repairs,
-                 flick_metres=JUMP_METRES)
-        self.timings[what] = self.timings.get(what, 0.0) + time.perf_counter() - t0
+        with self._timed(what):
+            if what == "repair":
+                repair(sample_rows, self.gen.bundle.normalizer.normalize, jobs, self.window,
+                       facing=self.gen.bundle.root_facing, seed=seed, passes=repairs, flick_metres=JUMP_METRES)
+            else:
+                fill(sample_rows, self.gen.bundle.normalizer.normalize, jobs, self.window,
+                     facing=self.gen.bundle.root_facing, seed=seed, progress=tick, repairs=repairs,
+                     flick_metres=JUMP_METRES)
+
+    @contextmanager
+    def _timed(self, what: str) -> Iterator[None]:
+        """Adds the time the `with` block takes to `timings[what]`."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[what] = self.timings.get(what, 0.0) + time.perf_counter() - t0
 
     def _material_job(self, frames: int, prompt: str) -> FillJob:
         """A section's material to sample: no frame given, the root held by `material_root_weight`."""
@@ -334,13 +343,12 @@ class Composer:
                     owners.append(key)
             # Candidates first; only the kept ones are repaired.
             self._fill(jobs, seed + 17 * attempt, "material", progress, repairs=0)
-            t0 = time.perf_counter()
-            for key, job in zip(owners, jobs, strict=True):
-                m = self._material(song, plan.sections[key].start, job)
-                job_of[id(m)] = job
-                out.setdefault(key, []).append(m)
-            self._rank(song, plan, out)
-            self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
+            with self._timed("beat sync"):
+                for key, job in zip(owners, jobs, strict=True):
+                    m = self._material(song, plan.sections[key].start, job)
+                    job_of[id(m)] = job
+                    out.setdefault(key, []).append(m)
+                self._rank(song, plan, out)
             counts = {key: s.extra_candidates for key, ms in out.items()
                       if s.extra_candidates and s.beat_sync and ms[0].hit_rate < s.beat_target}
             if not counts:
@@ -352,9 +360,10 @@ class Composer:
         fixing = [job_of[id(out[key][i])] for key, i in used]
         before = [job.joints.copy() for job in fixing]
         self._fill(fixing, seed + 1, "repair", progress)
-        t0 = time.perf_counter()
-        for (key, i), job, old in zip(used, fixing, before, strict=True):
-            if not np.array_equal(job.joints, old):
+        with self._timed("beat sync"):
+            for (key, i), job, old in zip(used, fixing, before, strict=True):
+                if np.array_equal(job.joints, old):
+                    continue
                 score, start = out[key][i].score, plan.sections[key].start
                 # The repair changed short stretches. Warped anew, the repaired motion's warp may have to be
                 # narrowed to add no turn (a whole section off the beat); the warp found before the repair keeps
@@ -363,7 +372,6 @@ class Composer:
                 both = [self._material(song, start, job, source=out[key][i].source), self._material(song, start, job)]
                 out[key][i] = max(both, key=lambda m: self._hit_rate(song, start, m.joints))
                 out[key][i].score = score
-        self.timings["beat sync"] += time.perf_counter() - t0
         self._repair_warped(song, plan, [(key, out[key][i]) for key, i in used], seed + 2, progress)
         if self.placements:
             self._point_materials(song, plan, spans, out, progress)
@@ -761,10 +769,9 @@ class Composer:
         seed = self.settings.seed * 7919 + 2
         distinct = self._fill_into(drafts, jobs, seed, progress)
         if unfilled:
-            t0 = time.perf_counter()
-            fits = [self._transition_fit(song, spans, drafts[m], i)
-                    for (_, _, m), i in zip(jobs, boundary, strict=True)]
-            self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
+            with self._timed("beat sync"):
+                fits = [self._transition_fit(song, spans, drafts[m], i)
+                        for (_, _, m), i in zip(jobs, boundary, strict=True)]
             for attempt in range(1, self.settings.transition_candidates):
                 redo = [k for k, fit in enumerate(fits) if fit[0] < self.settings.transition_target]
                 if not redo:
@@ -775,22 +782,20 @@ class Composer:
                 again_progress = (lambda _what, done, total: progress("transitions, sampled again", done, total)) \
                     if progress else None
                 distinct += self._fill_into(drafts, again, seed + 101 * attempt, again_progress)
-                t0 = time.perf_counter()
-                for k in redo:
-                    m, i = jobs[k][2], boundary[k]
-                    fit = self._transition_fit(song, spans, drafts[m], i)
-                    if fit[0] > fits[k][0] and fit[1] <= fits[k][1]:
-                        fits[k] = fit
-                    else:  # the first sample lands more on the beat (or has fewer defects): put it back
-                        self._put_span(drafts[m], self.warp_span(song, spans, i), kept[k])
-                self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
+                with self._timed("beat sync"):
+                    for k in redo:
+                        m, i = jobs[k][2], boundary[k]
+                        fit = self._transition_fit(song, spans, drafts[m], i)
+                        if fit[0] > fits[k][0] and fit[1] <= fits[k][1]:
+                            fits[k] = fit
+                        else:  # the first sample lands more on the beat (or has fewer defects): put it back
+                            self._put_span(drafts[m], self.warp_span(song, spans, i), kept[k])
         if self.settings.beat_sync:
-            t0 = time.perf_counter()
-            for i in range(1, len(spans)):
-                g0 = self.gap(song, spans, i)[0]
-                lo, hi = self.warp_span(song, spans, i)
-                self._warp_spans(song, drafts, [_free_span(d.fixed, lo, hi, g0) for d in drafts])
-            self.timings["beat sync"] = self.timings.get("beat sync", 0.0) + time.perf_counter() - t0
+            with self._timed("beat sync"):
+                for i in range(1, len(spans)):
+                    g0 = self.gap(song, spans, i)[0]
+                    lo, hi = self.warp_span(song, spans, i)
+                    self._warp_spans(song, drafts, [_free_span(d.fixed, lo, hi, g0) for d in drafts])
         return distinct
 
     def _transition_fit(self, song: Song, spans: list[tuple[int, int]], d: _Draft, i: int) -> tuple[float, int]:
