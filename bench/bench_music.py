@@ -1,7 +1,7 @@
 """Music analysis: accuracy on synthesized songs (mir_eval) and speed on a 3-minute song.
 
     python bench/bench_music.py score   # tempo/beat/downbeat/section figures for docs/EVALUATION.md
-    python bench/bench_music.py speed   # cold (empty numba cache), cached and warm times, docs/BENCHMARKS.md
+    python bench/bench_music.py speed   # a new process twice: import, first and second analysis (BENCHMARKS.md)
 
 Songs come from choreo.music.demo_song (known ground truth), 10 ms timing jitter.
 """
@@ -9,7 +9,6 @@ Songs come from choreo.music.demo_song (known ground truth), 10 ms timing jitter
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -89,10 +88,9 @@ def speed() -> None:
         import soundfile
 
         print(f"song: {soundfile.info(str(wav)).duration:.1f} s, 22.05 kHz 16-bit WAV")
-        env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "numba")}
-        for label in ("empty numba cache (cold)", "numba cache on disk (new process)"):
+        for label in ("new process", "new process again"):
             wall = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", CHILD, str(wav)], env=env, capture_output=True, text=True,
+            out = subprocess.run([sys.executable, "-c", CHILD, str(wav)], capture_output=True, text=True,
                                  check=True).stdout
             r = json.loads(out)
             print(f"{label}: process {time.perf_counter() - wall:.1f} s; import {r['import']:.2f} s, "
