@@ -39,6 +39,9 @@ def score_one(kw: dict, structure=None) -> dict:
     _, _, pair_f = mir_eval.segment.pairwise(ref, [s["label"] for s in t["sections"]], est,
                                              [s.label for s in song.sections])
     kinds_ok = [s.kind for s in song.sections] == [s["kind"] for s in t["sections"]]
+    if not kinds_ok and len(song.sections) == len(t["sections"]):
+        wrong = [(s["kind"], e.kind) for s, e in zip(t["sections"], song.sections, strict=True) if s["kind"] != e.kind]
+        print(f"  kinds (truth, found) that differ: {wrong}", file=sys.stderr)
     return {"tempo_err": abs(song.tempo - t["tempo"]), "meter_ok": song.meter == t["meter"],
             "beat_f": mir_eval.beat.f_measure(np.array(t["beats"]), song.beats),
             "downbeat_f": mir_eval.beat.f_measure(np.array(t["downbeats"]), song.downbeats),
@@ -55,7 +58,9 @@ def score() -> None:
               ("140 BPM, 6 s tempo-free intro", {"bpm": 140, "free_intro": 6.0}, None),
               ("96 BPM, 3/4", {"bpm": 96, "meter": 3}, None), ("150 BPM, 3/4", {"bpm": 150, "meter": 3}, None),
               ("demo song (132 BPM, 10 sections)", {"bpm": 132, "seed": 0}, DEFAULT_STRUCTURE),
-              ("demo song seed 1 at 124 BPM", {"bpm": 124, "seed": 1}, DEFAULT_STRUCTURE)]
+              ("demo song seed 1 at 124 BPM", {"bpm": 124, "seed": 1}, DEFAULT_STRUCTURE),
+              ("demo song played twice (3 min, bench_dance's)", {"bpm": 132, "seed": 0},
+               DEFAULT_STRUCTURE[:-1] * 2 + DEFAULT_STRUCTURE[-1:])]
     print("| song | tempo error (BPM) | meter | beat F | downbeat F | boundary hit rate ±0.5 s | pairwise F "
           "| kinds all right |")
     print("|---|---|---|---|---|---|---|---|")

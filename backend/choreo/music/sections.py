@@ -12,10 +12,10 @@
 4. Kinds, by repetition, position and energy: the chorus is the repeated label with the highest
    energy (a near tie, within LAST_REPEAT_BONUS, goes to the label that repeats last); unique sections
    at the start are the intro, at the end the outro; a repeated label that sits between another
-   repeated section and every chorus is the pre-chorus; another repeated label at least as loud as the
-   chorus (which won by closing the song's repeats) is a dance break that comes back; the other repeated
-   labels are verses; a unique section inside the song is a dance break when its energy is high, else a
-   bridge.
+   repeated section and every chorus is the pre-chorus; a repeated label that always follows a chorus and
+   is at least as loud as it (the chorus won by closing the song's repeats) is a dance break that comes
+   back; the other repeated labels are verses; a unique section inside the song is a dance break when its
+   energy is high, else a bridge.
 5. Repair by repetition: two neighbours that together repeat another section are merged; a repeat one
    bar off its label's usual length has its end moved by that bar.
 """
@@ -195,7 +195,7 @@ def assign_kinds(labels: list[int], energy: list[float]) -> tuple[list[str], lis
     first_rep = next((i for i in range(n) if count[labels[i]] >= 2), n)
     last_rep = max((i for i in range(n) if count[labels[i]] >= 2), default=-1)
     chorus_at = [i for i in range(n) if labels[i] == chorus]
-    pre = set()
+    pre, breaks = set(), set()
     for lab in repeated:
         if lab == chorus:
             continue
@@ -203,6 +203,11 @@ def assign_kinds(labels: list[int], energy: list[float]) -> tuple[list[str], lis
         if all(i + 1 < n and labels[i + 1] == chorus and i > 0 and labels[i - 1] not in (chorus, lab)
                and count[labels[i - 1]] >= 2 for i in occ):
             pre.add(lab)
+        # Loudness alone does not tell a verse from a break: above ~170 BPM the synthesized verses measure as
+        # loud as their chorus (onset density saturates). A break also comes straight out of a chorus.
+        elif mean_e[lab] >= max(DANCE_BREAK_ENERGY, mean_e[chorus]) and all(i > 0 and labels[i - 1] == chorus
+                                                                           for i in occ):
+            breaks.add(lab)
     for i, lab in enumerate(labels):
         if lab == chorus:
             kinds[i], conf[i] = "chorus", chorus_conf
@@ -212,7 +217,7 @@ def assign_kinds(labels: list[int], energy: list[float]) -> tuple[list[str], lis
             kinds[i], conf[i] = "outro", 0.8
         elif lab in pre:
             kinds[i], conf[i] = "pre-chorus", 0.7
-        elif count[lab] >= 2 and mean_e[lab] >= max(DANCE_BREAK_ENERGY, mean_e[chorus]):
+        elif lab in breaks:
             kinds[i], conf[i] = "dance-break", 0.6
         elif count[lab] >= 2:
             kinds[i], conf[i] = "verse", 0.7
