@@ -138,7 +138,8 @@ def enforce_bone_lengths(joints: np.ndarray, lengths: np.ndarray = CANONICAL_BON
     d = joints[..., 1:, :] - joints[..., _PARENT_INDEX[1:], :]
     n = np.sqrt(np.einsum("...c,...c->...", d, d))[..., None]
     step = np.where(n > 1e-9, d / np.maximum(n, 1e-12), RAW_OFFSETS[1:]) * lengths[1:, None]
-    return joints[..., :1, :] + np.matmul(_ROOT_PATHS, step)  # each joint: the root plus the bones leading to it
+    out = joints[..., :1, :] + np.matmul(_ROOT_PATHS, step)  # each joint: the root plus the bones leading to it
+    return out.astype(joints.dtype, copy=False) if np.issubdtype(joints.dtype, np.floating) else out
 
 
 def mirror_joints(joints: np.ndarray) -> np.ndarray:

@@ -72,5 +72,7 @@ def test_enforce_bone_lengths_keeps_directions() -> None:
     cos = (d_in * d_out).sum(-1) / np.linalg.norm(d_in, axis=-1) / np.linalg.norm(d_out, axis=-1)
     assert cos.min() > 1 - 1e-9
     assert np.array_equal(fixed[:, 0], stretched[:, 0])
-    # Exact skeletons pass through unchanged.
+    # Exact skeletons pass through unchanged, and float32 motion stays float32.
     assert np.abs(enforce_bone_lengths(joints) - joints).max() < 1e-9
+    single = enforce_bone_lengths(stretched.astype(np.float32))
+    assert single.dtype == np.float32 and np.abs(single - fixed).max() < 1e-5
