@@ -8,7 +8,7 @@ kana or Han characters. For those the first of these is used:
 Characters no font can draw are left out of the picture rather than drawn as empty boxes ("tofu"), and one
 note per process says so and what to install; matplotlib's per-glyph warnings are not shown.
 
-Pillow renderers call `pick` (a face that has every character of a text); matplotlib renderers pass their
+Pillow renderers call `pillow_pick` (a font that has every character of a text); matplotlib renderers pass their
 texts through `drawable` and draw inside `matplotlib_text(...)`, which adds the CJK face as a per-glyph
 fallback after DejaVu Sans. Nothing here imports matplotlib until a CJK text needs it, and nothing downloads.
 """
@@ -149,6 +149,12 @@ def pick(text: str) -> tuple[Face, str]:
     # None has everything (an emoji in a Korean name): the face with the most of it, without the rest.
     best = max((f for f in (dejavu(), cjk) if f is not None), key=lambda f: len(need & coverage(f)))
     return best, _drop(text, coverage(best))
+
+
+def pillow_pick(text: str, size: int) -> tuple[FreeTypeFont, str]:
+    """A Pillow font of `size` px that draws `text` (see `pick`) and the text it will draw."""
+    face, shown = pick(text)
+    return pillow_font(face, size), shown
 
 
 @functools.cache

@@ -245,8 +245,16 @@ def test_drawing_a_sequence(tmp_path):
         steps.append((name, spots))
         prev = spots
     out = draw_formations(steps, tmp_path / "formations.png", transitions)
-    import matplotlib.image as mpimg
+    from PIL import Image
 
-    image = mpimg.imread(out)
+    from choreo.formats.palette import MEMBER_COLORS_RGB8
+
+    image = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert image.shape[0] > 100 and image.shape[1] > 3 * image.shape[0] / 2  # panels side by side
-    assert image[..., :3].std() > 0.05  # not blank
+    # Every member in its own colour (the preview's and the glTF's), a disc in each of the 3 panels; no 7th colour.
+    def area(colour: tuple[int, int, int]) -> int:
+        return int((np.abs(image - np.array(colour)).max(axis=-1) <= 2).sum())
+
+    discs = [area(c) for c in MEMBER_COLORS_RGB8[:6]]
+    assert min(discs) > 3 * 200, discs  # a disc of radius 11 px is ~380 px, minus its label
+    assert area(MEMBER_COLORS_RGB8[6]) < 50

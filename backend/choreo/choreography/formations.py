@@ -407,21 +407,23 @@ def transition_frames(start: np.ndarray, end: np.ndarray, fps: float, max_speed:
 
 
 MAX_COLUMNS = 5  # most panels in a row of formations.png: a 3-minute song's 20 sections make 4 rows, not one strip
+PANEL_WIDTH = 352  # pixels per panel
+_SUPERSAMPLE = 2  # drawn at twice the size and scaled down: smooth circles and lines (Pillow draws no antialiasing)
+_PANEL_BG, _STAGE_FILL, _INK, _MUTED = (255, 255, 255), (237, 237, 237), (0, 0, 0), (102, 102, 102)
 
 
 def draw_formations(steps: Sequence[tuple[str, np.ndarray]], path: str | Path,
                     transitions: Sequence[np.ndarray | None] | None = None,
                     labels: Sequence[str] | None = None) -> Path:
     """A top-down PNG: one panel per (title, spots [N,2]), at most `MAX_COLUMNS` to a row, audience at the bottom
-    of each, members numbered.
+    of each, members numbered in the colours the preview and the glTF give them.
 
     `transitions[k]` ([frames,N,2], optional) is drawn in panel k as the paths that lead into it.
     `labels` name the members (default 1..N); the member order is the same in every step.
     """
-    import matplotlib
+    from PIL import Image, ImageDraw
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from choreo.formats.palette import MEMBER_COLORS_RGB8
 
     if not steps:
         raise ChoreoError("draw_formations needs at least one formation")
@@ -433,40 +435,48 @@ def draw_formations(steps: Sequence[tuple[str, np.ndarray]], path: str | Path,
     pts = np.concatenate(everything)
     half_x = max(np.abs(pts[:, 0]).max() + 1.0, 3.0)
     half_z = max(np.abs(pts[:, 1]).max() + 1.0, 2.5)
-    colours = plt.get_cmap("tab20")(np.linspace(0, 1, 20))[:max(n, 1)]
-    # Korean member names and section titles: the CJK font as fallback, or left out if none exists (fonts.py).
-    labels = [x if fonts.drawable(x) == x else str(i + 1) for i, x in enumerate(labels)]  # half a name: its number
-    steps = [(fonts.drawable(title), spots) for title, spots in steps]
     rows = -(-len(steps) // MAX_COLUMNS)
     columns = -(-len(steps) // rows)  # rows as even as they go: 6 panels are 2 x 3, not 5 + 1
-    panel_h = 3.2 * half_z / half_x + 0.5
-    with fonts.matplotlib_text(*labels, *(title for title, _ in steps)):
-        fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, panel_h * rows), squeeze=False)
-        for ax in axes.ravel()[len(steps):]:
-            ax.set_visible(False)  # the last row's empty places
-        for k, (ax, (title, spots)) in enumerate(zip(axes.ravel()[:len(steps)], steps, strict=True)):
-            spots = np.asarray(spots, float)
-            ax.add_patch(plt.Rectangle((-half_x, -half_z), 2 * half_x, 2 * half_z, color="0.93", zorder=0))
-            if transitions and k < len(transitions) and transitions[k] is not None:
-                for i in range(n):
-                    tr = np.asarray(transitions[k])[:, i]
-                    ax.plot(tr[:, 0], -tr[:, 1], color=colours[i % len(colours)], lw=1.0, alpha=0.7, zorder=1)
-            # One scatter for all members (one artist per panel, not per member: 20 panels draw in half the time).
-            ax.scatter(spots[:, 0], -spots[:, 1], s=180, c=[colours[i % len(colours)] for i in range(len(spots))],
-                       edgecolors="k", zorder=2)
-            for i, (x, z) in enumerate(spots):
-                ax.text(x, -z, labels[i], ha="center", va="center", fontsize=8, zorder=3)
-            ax.set_xlim(-half_x, half_x)
-            ax.set_ylim(-half_z - 0.6, half_z)  # +Z (audience) drawn at the bottom
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(title, fontsize=9)
-            ax.text(0, -half_z - 0.3, "audience", ha="center", va="center", fontsize=7, color="0.4")
-        # Fixed margins instead of tight_layout, which measures every text of every panel (a third of the time).
-        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.35 / (panel_h * rows), wspace=0.04,
-                            hspace=0.35 / panel_h + 0.05)
-        path = Path(path)
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+    k = _SUPERSAMPLE
+    pad, title_h, audience_h = 6 * k, 24 * k, 0.6  # pixels, pixels, metres below the stage
+    metre = (PANEL_WIDTH * k - 2 * pad) / (2 * half_x)
+    panel_w, panel_h = PANEL_WIDTH * k, round(title_h + (2 * half_z + audience_h) * metre + pad)
+    img = Image.new("RGB", (columns * panel_w, rows * panel_h), _PANEL_BG)
+    draw = ImageDraw.Draw(img)
+    title_font, small_font = 13 * k, 10 * k
+    audience_font, audience = fonts.pillow_pick("audience", small_font)
+    # Korean names: the CJK font (fonts.py); a name no font draws whole becomes its number.
+    names = []
+    for i, name in enumerate(labels):
+        font, shown = fonts.pillow_pick(name, 11 * k)
+        names.append((font, shown) if shown == name else fonts.pillow_pick(str(i + 1), 11 * k))
+    colours = [MEMBER_COLORS_RGB8[i % len(MEMBER_COLORS_RGB8)] for i in range(n)]
+    radius = 11 * k
+    for p, (title, spots) in enumerate(steps):
+        x0, y0 = (p % columns) * panel_w + pad, (p // columns) * panel_h + title_h
+
+        def px(xz: np.ndarray, x0: float = x0, y0: float = y0) -> np.ndarray:  # +Z (audience) drawn at the bottom
+            xz = np.asarray(xz, float)
+            return np.stack([x0 + (xz[..., 0] + half_x) * metre, y0 + (xz[..., 1] + half_z) * metre], axis=-1)
+
+        stage = (x0, y0, x0 + 2 * half_x * metre, y0 + 2 * half_z * metre)
+        draw.rectangle(stage, fill=_STAGE_FILL)
+        draw.rectangle((stage[0], stage[1], stage[2], y0 + (2 * half_z + audience_h) * metre), outline=_INK,
+                       width=k)
+        font, shown = fonts.pillow_pick(title, title_font)
+        draw.text(((stage[0] + stage[2]) / 2, y0 - 5 * k), shown, font=font, fill=_INK, anchor="md")
+        draw.text(((stage[0] + stage[2]) / 2, y0 + (2 * half_z + audience_h / 2) * metre), audience,
+                  font=audience_font, fill=_MUTED, anchor="mm")
+        if transitions and p < len(transitions) and transitions[p] is not None:
+            for i, path_px in enumerate(px(np.asarray(transitions[p], float)).transpose(1, 0, 2)):
+                faint = tuple(round(0.7 * c + 0.3 * b) for c, b in zip(colours[i], _STAGE_FILL, strict=True))
+                draw.line([tuple(q) for q in path_px], fill=faint, width=2 * k, joint="curve")
+        for i, (cx, cy) in enumerate(px(np.asarray(spots, float))):
+            draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=colours[i], outline=_INK,
+                         width=k)
+            light = sum(w * c for w, c in zip((0.299, 0.587, 0.114), colours[i], strict=True)) > 140
+            font, shown = names[i]
+            draw.text((cx, cy), shown, font=font, fill=_INK if light else (255, 255, 255), anchor="mm")
+    path = Path(path)
+    img.reduce(k).save(path)  # a box filter over each k x k block: the antialiasing
     return path

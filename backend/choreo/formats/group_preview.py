@@ -61,12 +61,6 @@ class StageMarks:
     downbeats: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def _pick(text: str, size: int) -> tuple[ImageFont.FreeTypeFont, str]:
-    """A font that draws `text` (Hangul names with the CJK font, see fonts.py) and the text it will draw."""
-    face, shown = fonts.pick(text)
-    return fonts.pillow_font(face, size), shown
-
-
 def _check_members(members: Sequence[np.ndarray]) -> np.ndarray:
     """All members as one float array [M,T,22,3]; one-line errors for anything else."""
     if len(members) == 0:
@@ -164,9 +158,9 @@ class GroupView:
         # Each member's label and each caption with a font that has its characters (resolved once).
         self.labels = []
         for i, name in enumerate(self.names):
-            font, text = _pick(name, self.size_small)  # a half-drawable name becomes the number
-            self.labels.append((font, text) if text == name else _pick(f"{i + 1}", self.size_small))
-        self.captions = {c: _pick(c, self.size) for _, _, c in self.sections}
+            font, text = fonts.pillow_pick(name, self.size_small)  # a half-drawable name becomes the number
+            self.labels.append((font, text) if text == name else fonts.pillow_pick(f"{i + 1}", self.size_small))
+        self.captions = {c: fonts.pillow_pick(c, self.size) for _, _, c in self.sections}
         self.top_band, self.bottom_band = round(64 * unit), round(40 * unit)
 
         # Stage and camera from the whole song's extent.
@@ -217,7 +211,7 @@ class GroupView:
             draw.line([pt(x0, gz), pt(x1, gz)], fill=GRID_COLOR, width=line_w)
         draw.line([pt(x0, z1), pt(x1, z1)], fill=FRONT_EDGE, width=max(2, round(3 * self.unit)))  # audience side
         u = self.unit
-        font, title = _pick(title, self.size_big)
+        font, title = fonts.pillow_pick(title, self.size_big)
         if title:
             draw.text((12 * u, 8 * u), _shorten(draw, title, font, self.width * 0.62), font=font, fill=TEXT_COLOR)
         # Timeline strip: one block per section, the playhead is drawn per frame.
@@ -232,7 +226,7 @@ class GroupView:
                 continue
             xa, xb = sx0 + (sx1 - sx0) * a / total, sx0 + (sx1 - sx0) * b / total
             draw.rectangle((xa, sy0, max(xa, xb - 1), sy1), fill=SECTION_SHADES[k % len(SECTION_SHADES)])
-            font, caption = _pick(caption, self.size_small)
+            font, caption = fonts.pillow_pick(caption, self.size_small)
             label = _shorten(draw, caption, font, xb - xa - 4 * u)
             if label:
                 draw.text((xa + 3 * u, (sy0 + sy1) / 2), label, font=font, fill=TEXT_COLOR, anchor="lm")
