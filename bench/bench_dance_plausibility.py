@@ -52,10 +52,13 @@ def main() -> None:
     ap.add_argument("--style", default="kpop")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="a ComposeSettings field for every run, e.g. transition_steps=4 (repeatable)")
+    ap.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
+                    help="the network's runtime (auto, as `choreo dance`: the ONNX export when it is up to date)")
     ap.add_argument("--json")
     args = ap.parse_args()
     overrides = dict(_setting(text) for text in args.set)
-    gen = Generator(load_bundle(Path(__file__).resolve().parents[1] / "backend/choreo/default_model"))
+    gen = Generator(load_bundle(Path(__file__).resolve().parents[1] / "backend/choreo/default_model",
+                                backend=args.backend))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         song = analyze(song_of(args.minutes, Path(tmp)))
