@@ -287,6 +287,31 @@ def test_clean_up_generates_a_planted_pop_again_and_keeps_the_rest(danced, compo
         np.testing.assert_array_equal(cleaned[m], members[m])  # the others had nothing to clean
 
 
+def test_a_warped_materials_pop_is_generated_again_until_none_is_left(danced, composer, demo, monkeypatch):
+    """`_repair_warped` retries from a new draw what a round leaves: here the first round is made to change nothing."""
+    from choreo.choreography.compose import Material
+
+    song, _ = demo
+    a, b = danced.sections[2]
+    joints = danced.members[0][a:b].astype(np.float64).copy()
+    f = len(joints) // 2
+    joints[f] += np.array([0.0, 0.0, 0.4])  # one frame 40 cm off: a pop
+    assert f in pops(joints, FPS) or f - 1 in pops(joints, FPS)
+    mat = Material(joints, danced.contacts[0][a:b].copy(), joints.copy())
+    seeds, real = [], composer._fill
+
+    def fill(jobs, seed, what, progress, **kw):
+        seeds.append(seed)
+        if len(seeds) > 1:  # the first round leaves the pop where it is
+            real(jobs, seed, what, progress, **kw)
+
+    monkeypatch.setattr(composer, "_fill", fill)
+    composer._repair_warped(song, danced.plan, [(2, mat)], 11, None)
+    assert len(seeds) == 2 and seeds[1] != seeds[0]  # one more round, from another draw, and no third
+    assert not any(abs(p - f) <= 1 for p in pops(mat.joints, FPS))
+    assert not np.array_equal(mat.joints[f], joints[f])
+
+
 def test_transition_frames_meet_the_sections_interior_without_a_jump():
     """Feet are pinned piece by piece, so a foot planted across a cut (a section's interior | its transition) is
     pinned in two places: a jump at the cut (36 cm in a frame was seen). The transition's side is faded onto the

@@ -64,6 +64,9 @@ POINT_REPAIR_PASSES = 8
 # repair that left a defect, or one refused for the clearance). With 2 rounds, and only refusals retried, a 3-minute
 # song kept a pop and a flick in its dance break.
 CLEAN_ATTEMPTS = 3
+# Rounds of the materials' repair after their warp (`_repair_warped`), each generating again what the last left: a
+# dance break of cartwheels and jetes kept a turn and five flicks after one round (kpop, seed 3, 4 + 2 candidates).
+WARPED_REPAIR_ROUNDS = 3
 
 
 @dataclass
@@ -382,26 +385,28 @@ class Composer:
         """Materials' defects after the warp, generated again in warped time (point moves' frames exact), then their
         feet pinned again and each stretch the repair changed warped onto the beat by itself (its ends kept). The
         warp can make a pop of a borderline stretch (a local rate of 1.25 beside 0.8 triples the speed ratio's
-        margin away) or a flick of a fast one; fixed here, every repeat of a material is fixed alike."""
-        jobs, owners = [], []
-        for key, m in mats:
-            fixed = m.fixed if m.fixed is not None else np.zeros(len(m.joints), bool)
-            job = FillJob(m.joints, np.ones(len(m.joints), bool), plan.sections[key].prompt,
-                          contacts=m.contacts.copy(), frozen=fixed.copy())
-            job.written[:] = ~fixed
-            if defect_zone(job, self.fps, REPAIR_HALF, JUMP_METRES).any():
-                jobs.append(job)
-                owners.append((key, m, fixed))
-        if not jobs:
-            return
-        before = [job.joints.copy() for job in jobs]
-        self._fill(jobs, seed, "repair", progress)
-        for (key, m, fixed), job, old in zip(owners, jobs, before, strict=True):
-            joints, contacts = _lock_outside(job.joints, job.contacts, fixed), job.contacts
-            changed = np.abs(job.joints - old).max(axis=(1, 2)) > 1e-9
-            self._rewarp(song, plan.sections[key].start, joints, contacts, changed, ~fixed)
-            m.joints, m.contacts = joints, contacts
-            m.seams = sorted(set(m.seams) | set(job.seams))
+        margin away) or a flick of a fast one; fixed here, every repeat of a material is fixed alike. Up to
+        `WARPED_REPAIR_ROUNDS` rounds, each from a new draw, while a material still has one."""
+        for attempt in range(WARPED_REPAIR_ROUNDS):
+            jobs, owners = [], []
+            for key, m in mats:
+                fixed = m.fixed if m.fixed is not None else np.zeros(len(m.joints), bool)
+                job = FillJob(m.joints, np.ones(len(m.joints), bool), plan.sections[key].prompt,
+                              contacts=m.contacts.copy(), frozen=fixed.copy())
+                job.written[:] = ~fixed
+                if defect_zone(job, self.fps, REPAIR_HALF, JUMP_METRES).any():
+                    jobs.append(job)
+                    owners.append((key, m, fixed))
+            if not jobs:
+                return
+            before = [job.joints.copy() for job in jobs]
+            self._fill(jobs, seed + 101 * attempt, "repair", progress)
+            for (key, m, fixed), job, old in zip(owners, jobs, before, strict=True):
+                joints, contacts = _lock_outside(job.joints, job.contacts, fixed), job.contacts
+                changed = np.abs(job.joints - old).max(axis=(1, 2)) > 1e-9
+                self._rewarp(song, plan.sections[key].start, joints, contacts, changed, ~fixed)
+                m.joints, m.contacts = joints, contacts
+                m.seams = sorted(set(m.seams) | set(job.seams))
 
     def _on_beat(self, song: Song, start: float, joints: np.ndarray, contacts: np.ndarray,
                  rates: tuple[float, float] = (0.8, 1.25)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
