@@ -68,6 +68,7 @@ class FillJob:
     seams: list[int] = field(default_factory=list)  # frames where generated frames meet kept ones (filled in)
     written: np.ndarray | None = None  # [T] bool: frames the fill wrote (filled in)
     frame_texts: list[str] | None = None  # [T] a prompt per frame (a whole song's member); None: `text` everywhere
+    planned_root: bool = False  # root_xz / root_yaw are a planned walk (clear of other members): repairs keep it
 
     def __post_init__(self) -> None:
         self.joints = np.array(self.joints, dtype=np.float64)
@@ -206,8 +207,13 @@ def defect_zone(job: FillJob, fps: float, half: int, flick_metres: float | None 
 def bridge_root(job: FillJob, zone: np.ndarray) -> None:
     """Give the frames of `zone` a root path that eases from the frame before each stretch to the frame after
     it (position linearly, facing the short way round), followed exactly: generated again, a stretch then
-    lands where the kept motion continues, instead of drifting off it (a jump at its far edge)."""
+    lands where the kept motion continues, instead of drifting off it (a jump at its far edge). A job with a
+    `planned_root` keeps its walk there instead: a straight bridge across a transition cut through another member's
+    path (two pelvises 0.09 m apart)."""
     t = len(job.joints)
+    if job.planned_root and job.root_xz is not None and job.root_yaw is not None:
+        job.root_weight[zone] = 1.0
+        return
     xz = job.joints[:, 0, [0, 2]].copy() if job.root_xz is None else job.root_xz.copy()
     yaw = facing_angles(job.joints) if job.root_yaw is None else job.root_yaw.copy()
     idx = np.flatnonzero(zone)

@@ -212,3 +212,29 @@ def test_in_painting_between_close_key_poses_steps_without_a_jump(generator):
     assert np.abs(job.joints[keys] - clip[keys]).max() < 1e-6  # the key poses come back exact
     assert P.largest_joint_step(clip[20:57]) < 0.2
     assert P.largest_joint_step(job.joints[20:57]) < 0.25
+
+
+def test_a_repair_keeps_a_planned_walk_and_bridges_an_unplanned_one():
+    """A repair gives the frames it generates again a root path. A transition's walk was planned clear of the other
+    members (formations.transition_paths): a straight bridge across it brought two pelvises 0.09 m apart, so a job
+    with a planned root keeps its walk; without one the root is bridged straight from before to after the stretch."""
+    from choreo.infill import FillJob, bridge_root
+    from choreo.representation import facing_angles
+
+    clip = rigid_dance(60)
+    arc = np.stack([np.sin(np.linspace(0, np.pi, 60)), np.linspace(0.0, 1.0, 60)], axis=1)  # a detour, not a line
+    yaw = np.linspace(0.0, 0.5, 60)
+    zone = np.zeros(60, bool)
+    zone[20:40] = True
+    planned = FillJob(clip, ~zone, "x", root_xz=arc.copy(), root_yaw=yaw.copy(), root_weight=1.0, planned_root=True)
+    bridge_root(planned, zone)
+    np.testing.assert_array_equal(planned.root_xz, arc)
+    np.testing.assert_array_equal(planned.root_yaw, yaw)
+    assert np.all(planned.root_weight[zone] == 1.0)
+    free = FillJob(clip, ~zone, "x", root_xz=arc.copy(), root_yaw=yaw.copy(), root_weight=0.5)
+    bridge_root(free, zone)
+    a, b = clip[19, 0, [0, 2]], clip[40, 0, [0, 2]]
+    np.testing.assert_allclose(free.root_xz[19:41], a + np.linspace(0, 1, 22)[:, None] * (b - a), atol=1e-12)
+    np.testing.assert_array_equal(free.root_xz[:19], arc[:19])  # outside the stretch: the given path
+    assert np.isclose(free.root_yaw[19], facing_angles(clip[[19, 40]])[0])
+    assert np.all(free.root_weight[zone] == 1.0) and np.all(free.root_weight[~zone] == 0.5)

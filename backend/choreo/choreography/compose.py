@@ -719,7 +719,7 @@ class Composer:
             yaw[g0 - lo : g1 - lo] = y0 + ((y1 - y0 + np.pi) % (2 * np.pi) - np.pi) * u
             job = FillJob(joints, known, text, root_xz=xz, root_yaw=yaw, root_weight=1.0,
                           contacts=d.contacts[lo:hi].copy(),
-                          frozen=frozen(np.arange(lo, hi)) if frozen is not None else None)
+                          frozen=frozen(np.arange(lo, hi)) if frozen is not None else None, planned_root=True)
             jobs.append((job, lo))
         return jobs
 
