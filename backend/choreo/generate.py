@@ -91,8 +91,9 @@ class Generator:
         self.timings = {"sampling": 0.0, "repair": 0.0}  # seconds of the last `generate` (repair: inside sampling)
 
     def _sample_window(self, text_emb: np.ndarray, req: GenerationRequest, seed: int | None,
-                       inpaint: Inpainting | None, progress: Callable[[int, int], None] | None) -> np.ndarray:
-        shape = (text_emb.shape[0], FEATURE_DIM, 1, self.window)
+                       inpaint: Inpainting | None, progress: Callable[[int, int], None] | None,
+                       frames: int | None = None) -> np.ndarray:
+        shape = (text_emb.shape[0], FEATURE_DIM, 1, frames or self.window)
         x = self.sampler.sample(shape, text_emb, guidance=req.guidance, steps=req.steps, method=req.method,
                                 inpaint=inpaint, seed=seed, progress=progress)
         feats = x[:, :, 0, :].transpose(0, 2, 1).astype(np.float32)  # [B, T, 263]
@@ -102,14 +103,16 @@ class Generator:
                     guidance: float | None = None, seed: int | None = None,
                     progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """One batch of windows, each with its own prompt and in-painting: `values` [B,W,263] normalised rows,
-        `weight` [B,W,263] in [0,1] (1 = keep exactly, 0 = free). Returns denormalised features [B,W,263]."""
+        `weight` [B,W,263] in [0,1] (1 = keep exactly, 0 = free). W may be shorter than the model's window (the
+        network takes any length; `infill` measures where shorter windows do as well). Returns
+        denormalised features [B,W,263]."""
         steps, guidance = self.bundle.sampling.fill(steps, guidance)
         values = np.ascontiguousarray(values.transpose(0, 2, 1)[:, :, None, :], dtype=np.float32)
         w = np.ascontiguousarray(weight.transpose(0, 2, 1)[:, :, None, :], dtype=np.float32)
         inpaint = Inpainting(values, w >= 1.0, w, noise_known=SEAM_NOISE_KNOWN)
         emb = self.encoder.encode(list(texts))
         req = GenerationRequest(text=texts[0], steps=steps, guidance=guidance)
-        return self._sample_window(emb, req, seed, inpaint, progress)
+        return self._sample_window(emb, req, seed, inpaint, progress, frames=values.shape[-1])
 
     def generate(self, req: GenerationRequest, progress: Callable[[int, int], None] | None = None) -> list[Motion]:
         started = time.perf_counter()

@@ -44,6 +44,8 @@ REPAIR_PASSES = 3  # passes over pops, instant turns and flicks (each generates 
 # (40 6-s clips of `choreo generate`: no pop or turn either way, 1 and 2 with a flick) in half the time.
 REPAIR_STEPS = 10
 REPAIR_HALF = 12  # frames on each side of a defect generated again (with RAMP more frames of soft edge)
+# Frames of kept motion on each side of a repaired stretch in its window (RAMP of them soft; `_fill_rounds`).
+REPAIR_CONTEXT = 24
 FPS = 20.0
 ROOT_CHANNELS = slice(0, 3)  # yaw velocity and ground velocity: the root path
 
@@ -181,6 +183,16 @@ def _window_inputs(job: FillJob, start: int, window: int, normalize: Callable[[n
     return rows, weight.astype(np.float32), (q, origin)
 
 
+def _first_stretch(known: np.ndarray, context: int) -> tuple[int, int] | None:
+    """[a, b): the first unknown frames and every later one reached before `context` known frames in a row (a window
+    fills every unknown frame it holds, and these need their context inside it too). None: every frame is known."""
+    unknown = np.flatnonzero(~known)
+    if not len(unknown):
+        return None
+    far = np.flatnonzero(np.diff(unknown) > context)  # a gap of at least `context` known frames follows unknown[far]
+    return int(unknown[0]), int(unknown[far[0]] if len(far) else unknown[-1]) + 1
+
+
 def _windows_needed(known: np.ndarray, stride: int) -> int:
     """Windows (rounds of `fill`) one job needs: each fills up to `stride` new frames of a run of unknowns."""
     unknown = np.flatnonzero(~known)
@@ -287,23 +299,26 @@ def _repair(sample_rows, normalize, jobs: list[FillJob], window: int, facing: st
                 broken.append(job)
         if not broken:
             return
-        rounds[1] += max(_windows_needed(job.known, window - overlap) for job in broken)
-        _fill_rounds(sample_rows, normalize, broken, window, facing, overlap, rng, seeded, overall, rounds)
+        context = min(overlap, REPAIR_CONTEXT)
+        rounds[1] += max(_windows_needed(job.known, window - context) for job in broken)
+        _fill_rounds(sample_rows, normalize, broken, window, facing, context, rng, seeded, overall, rounds, fit=True)
 
 
 def _fill_rounds(sample_rows, normalize, jobs: list[FillJob], window: int, facing: str, overlap: int,  # noqa: ANN001
-                 rng: np.random.Generator, seeded: bool, overall: Callable[[int, int], None], rounds: list[int]
-                 ) -> None:
-    """Window rounds until no job has an unknown frame (each round: every job's first unknown stretch)."""
+                 rng: np.random.Generator, seeded: bool, overall: Callable[[int, int], None], rounds: list[int],
+                 fit: bool = False) -> None:
+    """Window rounds until no job has an unknown frame (each round: every job's first unknown stretch, after `overlap`
+    frames of context). With `fit` a round's windows are only as long as its stretches need with `overlap` frames of
+    context on each side (`_first_stretch`), at most `window`: the network's cost grows with its frames, and a repair
+    of 24 frames in a 120-frame window spent four fifths of it on context."""
     while True:
-        batch = []
-        for job in jobs:
-            unknown = np.flatnonzero(~job.known)
-            if len(unknown):
-                batch.append((job, max(0, min(int(unknown[0]) - overlap, len(job.joints) - window))))
-        if not batch:
+        runs = [(job, run) for job in jobs if (run := _first_stretch(job.known, overlap)) is not None]
+        if not runs:
             return
-        inputs = [_window_inputs(job, start, window, normalize, facing) for job, start in batch]
+        size = window if not fit else min(
+            window, max(min(len(job.joints), b + overlap) - max(0, a - overlap) for job, (a, b) in runs))
+        batch = [(job, max(0, min(a - overlap, len(job.joints) - size))) for job, (a, _) in runs]
+        inputs = [_window_inputs(job, start, size, normalize, facing) for job, start in batch]
         rows = np.stack([i[0] for i in inputs])
         weight = np.stack([i[1] for i in inputs])
         round_seed = int(rng.integers(0, 2**31 - 1)) if seeded else None
@@ -314,7 +329,7 @@ def _fill_rounds(sample_rows, normalize, jobs: list[FillJob], window: int, facin
         decoded = features_to_skeleton_joints(feats)  # the whole batch at once
         for (job, start), (_, w, (q, origin)), f, joints in zip(batch, inputs, feats, decoded, strict=True):
             new = undo_transform(joints, q, origin)
-            stop = min(start + window, len(job.joints))
+            stop = min(start + size, len(job.joints))
             span = np.arange(start, stop)
             redo = span[w[: stop - start, 4] < 1.0]  # unknown and ramped (never frozen) frames
             job.joints[redo] = new[redo - start]

@@ -81,8 +81,9 @@ class TorchNoise:
         self._bits._legacy_seeding(int(seed) & 0xFFFFFFFF)  # init_genrand(seed), as torch's mt19937
 
     def _uniform(self, n: int) -> np.ndarray:
-        raw = self._bits.random_raw(n).astype(np.uint32)
-        return (raw & 0xFFFFFF).astype(np.float32) * np.float32(2.0**-24)
+        raw = self._bits.random_raw(n)  # torch's 32-bit draws (in uint64), masked in place: no uint32 copy
+        np.bitwise_and(raw, 0xFFFFFF, out=raw)
+        return raw.astype(np.float32) * np.float32(2.0**-24)
 
     @staticmethod
     def _box_muller(u: np.ndarray) -> np.ndarray:

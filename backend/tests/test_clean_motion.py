@@ -98,10 +98,11 @@ def generator():
 
 def test_repair_replaces_a_planted_pop_and_keeps_the_rest(generator):
     """A 180° spin in one frame planted into generated motion is generated again from both sides: one pass
-    changes only the defect's stretch (±REPAIR_HALF, plus the RAMP of soft edge), and after the passes the
-    turn is gone and the stretch joins its neighbours without a joint jumping."""
+    changes only the defect's stretch (±REPAIR_HALF, plus the RAMP of soft edge) in a window just long enough for
+    it and its context, and after the passes the turn is gone and the stretch joins its neighbours without a joint
+    jumping."""
     from choreo.generate import GenerationRequest
-    from choreo.infill import RAMP, REPAIR_HALF, FillJob, defect_zone, repair
+    from choreo.infill import RAMP, REPAIR_CONTEXT, REPAIR_HALF, FillJob, defect_zone, repair
 
     clean = generator.generate(GenerationRequest(text="a person dances salsa", seconds=10, seed=6))[0].joints
     assert not P.pops(clean, FPS) and not P.instant_turns(clean)
@@ -113,7 +114,10 @@ def test_repair_replaces_a_planted_pop_and_keeps_the_rest(generator):
     broken[t:] = turned + centre[:, None]
     assert t - 1 in P.instant_turns(broken)
 
+    sizes = []
+
     def rows(texts, values, weight, seed=None, progress=None):
+        sizes.append(values.shape[1])
         return generator.sample_rows(texts, values, weight, seed=seed)
 
     def job_of(joints):
@@ -129,6 +133,8 @@ def test_repair_replaces_a_planted_pop_and_keeps_the_rest(generator):
     changed = np.flatnonzero(np.abs(one.joints - broken).max(axis=(1, 2)) > 0)
     lo, hi = np.flatnonzero(zone)[[0, -1]]
     assert changed.min() >= lo - RAMP and changed.max() <= hi + RAMP  # nothing else was touched
+    # the window held the stretch and REPAIR_CONTEXT frames on each side, not the model's whole window
+    assert sizes == [hi - lo + 1 + 2 * REPAIR_CONTEXT] and sizes[0] < generator.window
     full = job_of(broken)
     repair(rows, generator.bundle.normalizer.normalize, [full], generator.window,
            facing=generator.bundle.root_facing, seed=1)
@@ -238,3 +244,15 @@ def test_a_repair_keeps_a_planned_walk_and_bridges_an_unplanned_one():
     np.testing.assert_array_equal(free.root_xz[:19], arc[:19])  # outside the stretch: the given path
     assert np.isclose(free.root_yaw[19], facing_angles(clip[[19, 40]])[0])
     assert np.all(free.root_weight[zone] == 1.0) and np.all(free.root_weight[~zone] == 0.5)
+
+
+def test_a_repair_window_holds_every_stretch_it_reaches_with_its_context():
+    """A window fills every unknown frame it holds: two stretches closer than the context are one window's work
+    (else the second would be cut without the kept frames after it); farther apart, each gets its own."""
+    from choreo.infill import _first_stretch
+
+    known = np.ones(60, bool)
+    known[5:10] = known[15:20] = False  # 5 known frames between the stretches
+    assert _first_stretch(known, 8) == (5, 20)
+    assert _first_stretch(known, 4) == (5, 10)
+    assert _first_stretch(np.ones(60, bool), 8) is None

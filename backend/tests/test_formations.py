@@ -258,3 +258,20 @@ def test_drawing_a_sequence(tmp_path):
     discs = [area(c) for c in MEMBER_COLORS_RGB8[:6]]
     assert min(discs) > 3 * 200, discs  # a disc of radius 11 px is ~380 px, minus its label
     assert area(MEMBER_COLORS_RGB8[6]) < 50
+
+
+def test_members_standing_closer_than_the_clearance_walk_apart_no_closer():
+    """Dancers' positions at a transition's edges are where their dancing took them, not planned spots, and two may
+    stand closer than MIN_CLEARANCE: the walk is planned to keep them no closer than they stand (it used to fail)."""
+    from choreo.choreography.formations import MIN_CLEARANCE, reachable_clearance
+
+    start = np.array([[0.0, 0.0], [0.4, 0.0], [2.0, 0.0]])
+    end = np.array([[-0.6, 1.0], [0.6, 1.0], [2.0, 1.0]])  # the next formation's spots
+    with pytest.raises(ChoreoError, match="closer than"):
+        transition_paths(start, end, 40)
+    clear = reachable_clearance(start, end)
+    assert 0.3 < clear < 0.4
+    paths = transition_paths(start, end, 40, clearance=clear)
+    assert min_pairwise_distance(paths).min() >= clear
+    far = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    assert reachable_clearance(far, far + 1.0) == MIN_CLEARANCE

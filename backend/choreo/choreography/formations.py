@@ -387,6 +387,13 @@ def transition_paths(start: np.ndarray, end: np.ndarray, frames: int, clearance:
     )
 
 
+def reachable_clearance(start: np.ndarray, end: np.ndarray, clearance: float = MIN_CLEARANCE) -> float:
+    """`clearance`, or where two members already stand closer at the start or the end (dancers' positions, not
+    planned spots), a little less than that: `transition_paths` then keeps them no closer than they stand."""
+    closest = min(_min_distance(np.asarray(start, float)), _min_distance(np.asarray(end, float)))
+    return float(max(0.0, min(clearance, closest - _PLAN_MARGIN - 1e-3)))
+
+
 def min_pairwise_distance(paths: np.ndarray) -> np.ndarray:
     """Smallest distance between any two members per frame [frames] (inf for a single member)."""
     p = np.asarray(paths, dtype=np.float64)
