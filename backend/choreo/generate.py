@@ -104,7 +104,7 @@ class Generator:
                     progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """One batch of windows, each with its own prompt and in-painting: `values` [B,W,263] normalised rows,
         `weight` [B,W,263] in [0,1] (1 = keep exactly, 0 = free). W may be shorter than the model's window (the
-        network takes any length; `infill` measures where shorter windows do as well). Returns
+        network takes any length; infill's repairs size their windows to their stretch). Returns
         denormalised features [B,W,263]."""
         steps, guidance = self.bundle.sampling.fill(steps, guidance)
         values = np.ascontiguousarray(values.transpose(0, 2, 1)[:, :, None, :], dtype=np.float32)

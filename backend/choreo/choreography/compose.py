@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -343,8 +342,8 @@ class Composer:
                 continue
             lengths[key] = max(lengths.get(key, 0), b - a)
         seed = s.seed * 7919 + 1 + (0 if only is None else 1000 + only[0])
-        counts = {key: max(s.candidates, plan.members if plan.sections[key].move == "individual" else 1)
-                  for key in lengths}
+        danced = {key: plan.members if plan.sections[key].move == "individual" else 1 for key in lengths}
+        counts = {key: max(s.candidates, danced[key]) for key in lengths}
         out: dict[int, list[Material]] = {}
         job_of: dict[int, FillJob] = {}
         for attempt in range(2):  # the candidates, then more for the sections none of them put on the beat
@@ -369,9 +368,8 @@ class Composer:
         # `repaired_candidates` - 1 get the repair of their pops and instant turns, then are pinned, warped again and
         # ranked again among themselves: a repair rewrote up to 64 % of a turn-heavy candidate, and a pre-chorus
         # ranked first with 86 % of its beats on the beat kept 38 % (girl-crush seed 0).
-        danced = {key: plan.members if plan.sections[key].move == "individual" else 1 for key in out}
-        used = [(key, i) for key, ms in out.items()
-                for i in range(min(len(ms), danced[key] + max(0, s.repaired_candidates - 1)))]
+        repaired = {key: min(len(ms), danced[key] + max(0, s.repaired_candidates - 1)) for key, ms in out.items()}
+        used = [(key, i) for key, n in repaired.items() for i in range(n)]
         fixing = [job_of[id(out[key][i])] for key, i in used]
         before = [job.joints.copy() for job in fixing]
         self._fill(fixing, seed + 1, "repair", progress)
@@ -390,7 +388,7 @@ class Composer:
                 out[key][i] = max(both, key=lambda m: m.hit_rate)
                 out[key][i].score = score
             if s.repaired_candidates > 1:
-                self._rank_repaired(song, plan, out, dict(Counter(k for k, _ in used)))
+                self._rank_repaired(song, plan, out, repaired)
         self._repair_warped(song, plan, [(key, out[key][i]) for key, n in danced.items()
                                          for i in range(min(n, len(out[key])))], seed + 2, progress)
         if self.placements:
@@ -669,8 +667,8 @@ class Composer:
                 mats: list[Material], key: int) -> list[int]:
         """The candidate each member dances in the sections `places` (all of one material, so a repeat dances as
         its first): the ranking's choice unless members' drifts (the material holds its root only softly) bring two
-        pelvises closer than MIN_CLEARANCE, then the first alternative that keeps them apart, else the one that keeps
-        them farthest (the transitions keep them no closer than they stand)."""
+        pelvises closer than MIN_CLEARANCE + PLACEMENT_MARGIN, then the first alternative that keeps them apart,
+        else the one that keeps them farthest (the transitions keep them no closer than they stand)."""
         beat_frames = 60.0 / max(song.tempo, 1e-6) * self.fps
         best, best_d = None, -np.inf
         for choice in self._choices(plan, places[0][0], mats):
